@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,11 +50,48 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // Main runs the command line and returns the process exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(os.Stderr)
 	defer stop()
 	root := NewRootCmd()
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, root)
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, so a run
+// stops, heals and removes its containers. A second signal is reported and
+// ignored while that cleanup finishes; a third exits at once (then
+// `faultline clean` removes what is left).
+func interruptContext(log io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-sigs:
+				n++
+				switch n {
+				case 1:
+					fmt.Fprintf(log, "\nfaultline: %v: stopping; removing the cluster (Ctrl-C again to hurry, a third time to quit at once)\n", s)
+					cancel()
+				case 2:
+					fmt.Fprintln(log, "faultline: still cleaning up; a third Ctrl-C exits now and leaves containers for 'faultline clean'")
+				default:
+					fmt.Fprintln(log, "faultline: exiting without cleanup; run 'faultline clean'")
+					os.Exit(ExitFailure)
+				}
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 func exitCode(err error, root *cobra.Command) int {

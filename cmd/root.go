@@ -24,6 +24,6 @@ Exit codes:
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagErr{err} })
-	root.AddCommand(newNodeCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newCheckCmd(), newReportCmd(), newCleanCmd(), newTargetsCmd(), newWorkloadsCmd(), newNemesesCmd(), newVersionCmd(), newNodeCmd())
 	return root
 }

@@ -1,0 +1,34 @@
+# faultline — see README.md. `make run` does a real run against the bundled
+# Raft target; `make test` runs every test (unit and Docker).
+GO      ?= go
+BIN     := bin/faultline
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/faultline-io/faultline/cmd.Version=$(VERSION)
+# Node images carry the faultline binary itself, so it must be static.
+export CGO_ENABLED := 0
+
+RUN_FLAGS ?= --target raft --workload register --nemesis partition,kill,pause --time-limit 60s
+
+.PHONY: build run test vet fuzz bench clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/faultline
+
+run: build
+	$(BIN) run $(RUN_FLAGS)
+
+vet:
+	$(GO) vet ./...
+
+# The race detector needs cgo.
+test: vet
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 14m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./harness/history/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: build
+	$(BIN) clean

@@ -1,0 +1,134 @@
+package checker
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/faultline-io/faultline/harness/history"
+)
+
+// NemesisAction is one thing the nemesis did: an invocation paired with its
+// completion, or a lone nemesis op.
+type NemesisAction struct {
+	F     string          `json:"f"`
+	Start int64           `json:"start_ns"` // invocation time (or the op's time when alone)
+	End   int64           `json:"end_ns"`   // completion time (or the op's time when alone)
+	Type  history.Type    `json:"type"`     // type of the completion (Invoke when it never completed)
+	Value json.RawMessage `json:"value,omitempty"`
+	Error string          `json:"error,omitempty"`
+	Index int64           `json:"index"` // history index of the first op of the action
+}
+
+// NemesisActions pairs each nemesis invocation with the next nemesis
+// completion of the same f. The value is the completion's, else the
+// invocation's.
+func NemesisActions(ops []history.Op) []NemesisAction {
+	var acts []NemesisAction
+	open := map[string]int{} // f -> index in acts of an invocation awaiting its completion
+	for i := range ops {
+		op := &ops[i]
+		if op.IsClient() {
+			continue
+		}
+		if op.Type == history.Invoke {
+			open[op.F] = len(acts)
+			acts = append(acts, NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: history.Invoke,
+				Value: op.Value, Error: op.Error, Index: op.Index})
+			continue
+		}
+		if j, ok := open[op.F]; ok {
+			delete(open, op.F)
+			a := &acts[j]
+			a.End, a.Type = op.Time, op.Type
+			if len(op.Value) > 0 {
+				a.Value = op.Value
+			}
+			if op.Error != "" {
+				a.Error = op.Error
+			}
+			continue
+		}
+		acts = append(acts, NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: op.Type,
+			Value: op.Value, Error: op.Error, Index: op.Index})
+	}
+	return acts
+}
+
+// NemesisWindow is a span of time during which a fault was in place.
+type NemesisWindow struct {
+	Kind          string `json:"kind"`           // partition, kill, pause, …
+	Start         int64  `json:"start_ns"`       // when the fault began to be injected
+	End           int64  `json:"end_ns"`         // when it was healed, or the end of the history
+	Open          bool   `json:"open,omitempty"` // never healed
+	StartF, StopF string `json:"-"`
+}
+
+// faultKind says whether f starts or stops a fault, and which.
+//
+//	start-X / stop-X → X
+//	kill → kill, ended by restart or start
+//	pause → pause, ended by resume
+//	heal → ends every fault in place
+func faultKind(f string) (kind string, start, stop bool) {
+	switch {
+	case strings.HasPrefix(f, "start-"):
+		return strings.TrimPrefix(f, "start-"), true, false
+	case strings.HasPrefix(f, "stop-"):
+		return strings.TrimPrefix(f, "stop-"), false, true
+	case f == "kill":
+		return "kill", true, false
+	case f == "restart" || f == "start":
+		return "kill", false, true
+	case f == "pause":
+		return "pause", true, false
+	case f == "resume":
+		return "pause", false, true
+	case f == "heal":
+		return "", false, true
+	}
+	return "", false, false
+}
+
+// NemesisWindows derives fault windows from the nemesis ops: a window opens
+// when a fault starts to be injected (the invocation of start-X, kill,
+// pause) and closes when its healing completes (stop-X, restart or start,
+// resume; heal closes every window). A window still open when the history
+// ends closes at the last op's time and is marked Open. Windows are in
+// order of their start.
+func NemesisWindows(ops []history.Op) []NemesisWindow {
+	var ws []NemesisWindow
+	openW := map[string]int{} // kind -> index in ws
+	var last int64
+	for i := range ops {
+		if ops[i].Time > last {
+			last = ops[i].Time
+		}
+	}
+	for _, a := range NemesisActions(ops) {
+		kind, start, stop := faultKind(a.F)
+		switch {
+		case start:
+			if _, ok := openW[kind]; ok {
+				continue
+			}
+			openW[kind] = len(ws)
+			ws = append(ws, NemesisWindow{Kind: kind, Start: a.Start, End: a.End, Open: true, StartF: a.F})
+		case stop && kind == "":
+			for k, j := range openW {
+				ws[j].End, ws[j].Open, ws[j].StopF = a.End, false, a.F
+				delete(openW, k)
+			}
+		case stop:
+			if j, ok := openW[kind]; ok {
+				ws[j].End, ws[j].Open, ws[j].StopF = a.End, false, a.F
+				delete(openW, kind)
+			}
+		}
+	}
+	for _, j := range openW {
+		if last > ws[j].End {
+			ws[j].End = last
+		}
+	}
+	return ws
+}

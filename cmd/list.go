@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-io/faultline/nemesis"
+	"github.com/faultline-io/faultline/targets"
+	"github.com/faultline-io/faultline/workloads"
+)
+
+type optionJSON struct {
+	Name    string `json:"name"`
+	Default string `json:"default"`
+	Help    string `json:"help"`
+}
+
+type bugJSON struct {
+	Name    string   `json:"name"`
+	Help    string   `json:"help"`
+	Nemesis []string `json:"nemesis"`
+}
+
+type targetJSON struct {
+	Name    string       `json:"name"`
+	Summary string       `json:"summary"`
+	Options []optionJSON `json:"options"`
+	Bugs    []bugJSON    `json:"bugs"`
+}
+
+func newTargetsCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "targets",
+		Short:   "List the targets, their options and their seeded bugs",
+		Example: "  $ faultline targets\n  $ faultline targets --json",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var all []targetJSON
+			for _, n := range targets.Names() {
+				i, _ := targets.Lookup(n)
+				t := targetJSON{Name: i.Name, Summary: i.Summary, Options: []optionJSON{}, Bugs: []bugJSON{}}
+				for _, o := range i.Options {
+					t.Options = append(t.Options, optionJSON(o))
+				}
+				for _, b := range i.Bugs {
+					t.Bugs = append(t.Bugs, bugJSON{Name: b.Name, Help: b.Help, Nemesis: append([]string{}, b.Nemesis...)})
+				}
+				all = append(all, t)
+			}
+			if asJSON {
+				enc := json.NewEncoder(c.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(all)
+			}
+			w := c.OutOrStdout()
+			for _, t := range all {
+				fmt.Fprintf(w, "%s — %s\n", t.Name, t.Summary)
+				tw := tablewriter.NewWriter(w)
+				tw.Header("option", "default", "meaning")
+				for _, o := range t.Options {
+					tw.Append(o.Name, o.Default, o.Help)
+				}
+				for _, b := range t.Bugs {
+					tw.Append("bug="+b.Name, "", b.Help+" (exposed by: "+strings.Join(b.Nemesis, ", ")+")")
+				}
+				if err := tw.Render(); err != nil {
+					return err
+				}
+				fmt.Fprintln(w)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return c
+}
+
+func newWorkloadsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "workloads",
+		Short:   "List the workloads and their options",
+		Example: "  $ faultline workloads",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			tw := tablewriter.NewWriter(c.OutOrStdout())
+			tw.Header("workload", "option", "default", "meaning")
+			for _, n := range workloads.Names() {
+				w, _ := workloads.Lookup(n)
+				i := w.Info()
+				tw.Append(i.Name, "", "", i.Summary)
+				for _, o := range i.Options {
+					tw.Append("", o.Name, o.Default, o.Help)
+				}
+			}
+			return tw.Render()
+		},
+	}
+}
+
+func newNemesesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "nemeses",
+		Short:   "List the faults the nemesis can inject",
+		Example: "  $ faultline nemeses",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			tw := tablewriter.NewWriter(c.OutOrStdout())
+			tw.Header("nemesis", "what it does")
+			for _, i := range nemesis.Infos() {
+				tw.Append(i.Name, i.Summary)
+			}
+			return tw.Render()
+		},
+	}
+}

@@ -1,0 +1,65 @@
+// Package dockerrt runs target clusters as Docker containers and injects
+// faults into them. It is the only package of faultline that imports the
+// Docker SDK (github.com/docker/docker/client, negotiating the API version
+// so that a Debian 20.10 daemon with API 1.41 works).
+//
+// # Objects and labels
+//
+// A run owns one user-defined bridge network, `faultline-<run>` (Internal:
+// no default route, a random /24 inside 10.213.0.0/16 so node addresses can
+// be pinned), and one container per node, `faultline-<run>-<node>`, whose
+// hostname and network alias are the node name and whose IPv4 address is
+// .10, .11, … of that /24. Node images are FROM scratch plus the faultline
+// binary itself (see EnsureImage), tagged by the binary's hash.
+//
+// Every container and network carries
+//
+//	io.faultline.owner=faultline
+//	io.faultline.run=<run id>
+//	io.faultline.pid=<controller pid>
+//	io.faultline.host=<controller hostname>
+//	io.faultline.role=node|sidecar     (containers)
+//	io.faultline.node=<node name>      (node containers and their sidecars)
+//
+// Images carry the owner, pid and host labels and io.faultline.role=image,
+// but no run label: one image serves every run of the same binary, so it
+// belongs to no run. Clean removes images only when asked, and
+// CleanOrphans never does.
+//
+// Teardown removes a run's objects by label, so it also works after a
+// partial CreateCluster. Clean removes every faultline object (or one
+// run's), and CleanOrphans removes the objects a dead controller on this
+// host left behind without touching runs still in progress.
+//
+// # Why sidecars
+//
+// Partitions are nftables rules in each node's own network namespace: the
+// node whose grudge names a peer drops every IPv4 packet whose source is
+// that peer, as Jepsen's `iptables -A INPUT -s peer -j DROP` does. The
+// rules are written by a one-shot sidecar container made from the node
+// image (`faultline node netfault apply|heal`), started with NetworkMode
+// "container:<node>" and CAP_NET_ADMIN only. This needs nothing on the
+// host beyond the Docker API: no root, no nsenter, no nft binary, and it
+// works against a remote daemon. The node containers themselves get no
+// extra capability, and no container is ever privileged or granted
+// SYS_TIME. The rules live in table `inet faultline`, never in Docker's
+// own tables (the embedded DNS server's NAT rules live in the same
+// namespace), and healing deletes that table.
+//
+// A sidecar can join the network namespace of a paused node (Docker
+// considers a paused container running), so partitions are applied to
+// paused nodes at once; the frozen processes see the rules when they
+// resume. A sidecar cannot join a stopped (killed) node.
+//
+// # What survives a restart
+//
+// A node's container, name, hostname, alias, pinned IP and log survive
+// Kill and Restart, and so does whatever it wrote to its filesystem (such
+// as /data). Its network namespace does not: Docker gives a restarted
+// container a fresh one, without the partition rules. The Cluster
+// therefore remembers the grudge in force and re-applies the node's part
+// of it after every Restart (there is a window of a few hundred
+// milliseconds, between the start and the sidecar's batch, when the
+// restarted node is not yet partitioned). A node that is killed while a
+// partition is applied gets its rules when it is restarted.
+package dockerrt
