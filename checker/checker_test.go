@@ -70,7 +70,9 @@ func h(ops ...history.Op) []history.Op {
 	return ops
 }
 
-func inv(p int, f string) history.Op { return history.Op{Process: history.Process(p), Type: history.Invoke, F: f} }
+func inv(p int, f string) history.Op {
+	return history.Op{Process: history.Process(p), Type: history.Invoke, F: f}
+}
 func done(p int, t history.Type, f string) history.Op {
 	return history.Op{Process: history.Process(p), Type: t, F: f}
 }
@@ -216,5 +218,37 @@ func TestNemesisWindows(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("windows = %v, want %v", got, want)
+	}
+}
+
+// The nemesis schedule records each action as two info ops, as Jepsen does.
+func TestNemesisInfoPairs(t *testing.T) {
+	withValue := func(op history.Op, v string) history.Op { op.Value = json.RawMessage(v); return op }
+	ops := h(
+		nem(history.Info, "start-partition"), // 0
+		inv(0, "read"),                       // 10
+		withValue(nem(history.Info, "start-partition"), `["n1"]`), // 20
+		nem(history.Info, "stop-partition"),                       // 30
+		nem(history.Info, "stop-partition"),                       // 40
+		nem(history.Info, "kill"),                                 // 50
+		withValue(nem(history.Info, "kill"), `"n2"`),              // 60
+		done(0, history.OK, "read"),                               // 70
+		nem(history.Info, "restart"),                              // 80
+		nem(history.Info, "restart"),                              // 90
+		nem(history.Info, "restart"),                              // 100: final heal, nothing to restart
+	)
+	acts := NemesisActions(ops)
+	if len(acts) != 5 || acts[0].Start != 0 || acts[0].End != 20 || string(acts[0].Value) != `["n1"]` ||
+		acts[2].F != "kill" || string(acts[2].Value) != `"n2"` || acts[4].Start != 100 {
+		t.Fatalf("actions %+v", acts)
+	}
+	ws := NemesisWindows(ops)
+	if len(ws) != 2 || ws[0] != (NemesisWindow{Kind: "partition", Start: 0, End: 40, StartF: "start-partition", StopF: "stop-partition"}) ||
+		ws[1] != (NemesisWindow{Kind: "kill", Start: 50, End: 90, StartF: "kill", StopF: "restart"}) {
+		t.Errorf("windows %+v", ws)
+	}
+	s := ComputeStats(ops)
+	if want := map[string]int{"start-partition": 1, "stop-partition": 1, "kill": 1, "restart": 2}; !reflect.DeepEqual(s.Nemesis, want) || s.NemesisOps != 9 {
+		t.Errorf("stats nemesis %v (%d ops)", s.Nemesis, s.NemesisOps)
 	}
 }

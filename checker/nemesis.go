@@ -19,37 +19,54 @@ type NemesisAction struct {
 	Index int64           `json:"index"` // history index of the first op of the action
 }
 
-// NemesisActions pairs each nemesis invocation with the next nemesis
-// completion of the same f. The value is the completion's, else the
-// invocation's.
+// NemesisActions pairs nemesis ops into actions. An invocation (type
+// invoke) pairs with the next nemesis completion of the same f. As Jepsen
+// records nemesis actions as two info ops — one when the action begins, one
+// with its result when it ends — an info op immediately followed (among
+// nemesis ops) by a completion of the same f pairs with it. Any other op is
+// an action of its own. The value and error are the completion's, else the
+// first op's.
 func NemesisActions(ops []history.Op) []NemesisAction {
+	nem := make([]*history.Op, 0, 64)
+	for i := range ops {
+		if !ops[i].IsClient() {
+			nem = append(nem, &ops[i])
+		}
+	}
+	return nemesisActions(nem)
+}
+
+func nemesisActions(nem []*history.Op) []NemesisAction {
 	var acts []NemesisAction
 	open := map[string]int{} // f -> index in acts of an invocation awaiting its completion
-	for i := range ops {
-		op := &ops[i]
-		if op.IsClient() {
-			continue
+	complete := func(a *NemesisAction, op *history.Op) {
+		a.End, a.Type = op.Time, op.Type
+		if len(op.Value) > 0 {
+			a.Value = op.Value
 		}
+		if op.Error != "" {
+			a.Error = op.Error
+		}
+	}
+	for k := 0; k < len(nem); k++ {
+		op := nem[k]
+		a := NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: op.Type,
+			Value: op.Value, Error: op.Error, Index: op.Index}
 		if op.Type == history.Invoke {
 			open[op.F] = len(acts)
-			acts = append(acts, NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: history.Invoke,
-				Value: op.Value, Error: op.Error, Index: op.Index})
+			acts = append(acts, a)
 			continue
 		}
 		if j, ok := open[op.F]; ok {
 			delete(open, op.F)
-			a := &acts[j]
-			a.End, a.Type = op.Time, op.Type
-			if len(op.Value) > 0 {
-				a.Value = op.Value
-			}
-			if op.Error != "" {
-				a.Error = op.Error
-			}
+			complete(&acts[j], op)
 			continue
 		}
-		acts = append(acts, NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: op.Type,
-			Value: op.Value, Error: op.Error, Index: op.Index})
+		if k+1 < len(nem) && nem[k+1].F == op.F && nem[k+1].Type != history.Invoke {
+			k++
+			complete(&a, nem[k])
+		}
+		acts = append(acts, a)
 	}
 	return acts
 }

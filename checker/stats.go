@@ -40,14 +40,14 @@ type Stats struct {
 	LastTime   int64             `json:"last_time_ns"`          // time of the latest op
 }
 
-// ComputeStats counts ops in one pass. A completion is counted under the f
-// of its invocation; an invocation with no completion is Pending. A
-// nemesis action is counted once, by its completion, or by its invocation
-// when it never completed.
+// ComputeStats counts ops in one pass over the history (then one over the
+// nemesis ops). A completion is counted under the f of its invocation; an
+// invocation with no completion is Pending. Nemesis actions are counted as
+// NemesisActions pairs them: once per action, not per op.
 func ComputeStats(ops []history.Op) Stats {
 	s := Stats{Ops: len(ops), ByF: map[string]Counts{}}
 	open := map[history.Process]string{} // client process -> f in flight
-	nemPending := map[string]int{}       // nemesis f -> invocations not yet completed
+	var nem []*history.Op
 	for i := range ops {
 		op := &ops[i]
 		if i == 0 || op.Time < s.FirstTime {
@@ -57,18 +57,7 @@ func ComputeStats(ops []history.Op) Stats {
 			s.LastTime = op.Time
 		}
 		if !op.IsClient() {
-			s.NemesisOps++
-			if s.Nemesis == nil {
-				s.Nemesis = map[string]int{}
-			}
-			if op.Type == history.Invoke {
-				nemPending[op.F]++
-			} else {
-				s.Nemesis[op.F]++
-				if nemPending[op.F] > 0 {
-					nemPending[op.F]--
-				}
-			}
+			nem = append(nem, op)
 			continue
 		}
 		f := op.F
@@ -89,10 +78,12 @@ func ComputeStats(ops []history.Op) Stats {
 	for _, f := range open {
 		s.pending(f)
 	}
-	for f, n := range nemPending {
-		if n > 0 {
-			s.Nemesis[f] += n
+	s.NemesisOps = len(nem)
+	for _, a := range nemesisActions(nem) {
+		if s.Nemesis == nil {
+			s.Nemesis = map[string]int{}
 		}
+		s.Nemesis[a.F]++
 	}
 	return s
 }

@@ -18,8 +18,12 @@
 // Nemesis ops are ignored by the check and only annotate visualizations.
 //
 // Keys are checked independently (P-compositionality), in parallel on a
-// bounded pool of workers, each with porcupine.CheckOperationsVerbose, so
-// every key has its own verdict and its own linearization info. A key that
+// bounded pool of GOMAXPROCS workers, so every key has its own verdict and
+// its own linearization info. In a history of at most SmallHistory ops every
+// key is checked with porcupine.CheckOperationsVerbose and keeps its info;
+// in a bigger one a key is first checked without partial linearizations
+// (about twice as fast on big keys) and only a failing key is checked again
+// verbosely for its info. A key that
 // is not linearizable makes the result Invalid; a key that could not be
 // decided — the timeout or the context ended first, or its ops could not be
 // interpreted — makes it Unknown unless another key is Invalid. The result

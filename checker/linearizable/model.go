@@ -59,6 +59,22 @@ type meta struct {
 	err      string
 }
 
+// boxed holds the states of small values already in interfaces, so steps
+// to them do not allocate.
+var boxed = func() (b [1024]any) {
+	for i := range b {
+		b[i] = state{set: true, v: int64(i)}
+	}
+	return b
+}()
+
+func box(v int64) any {
+	if v >= 0 && v < int64(len(boxed)) {
+		return boxed[v]
+	}
+	return state{set: true, v: v}
+}
+
 func step(s, in, out any) (bool, any) {
 	st := s.(state)
 	i := in.(*input)
@@ -70,10 +86,10 @@ func step(s, in, out any) (bool, any) {
 		}
 		return false, nil
 	case kWrite:
-		return true, state{set: true, v: i.v}
+		return true, box(i.v)
 	case kCas:
 		if st.set && st.v == i.from {
-			return true, state{set: true, v: i.to}
+			return true, box(i.to)
 		}
 		// An indeterminate cas linearized where the register does not hold
 		// "from" is a cas that did not swap: still a legal step.

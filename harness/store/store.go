@@ -37,7 +37,8 @@ type RunInfo struct {
 	NemesisIntervalNS int64             `json:"nemesis_interval_ns"`
 	Nodes             int               `json:"nodes"`
 	Concurrency       int               `json:"concurrency"`
-	Rate              float64           `json:"rate"` // ops/s over all clients; 0 = unlimited
+	Balance           string            `json:"balance"` // how clients pick nodes
+	Rate              float64           `json:"rate"`    // ops/s over all clients; 0 = unlimited
 	TimeLimitNS       int64             `json:"time_limit_ns"`
 	OpTimeoutNS       int64             `json:"op_timeout_ns"`
 	Seed              int64             `json:"seed"`

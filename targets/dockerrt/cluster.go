@@ -34,8 +34,8 @@ type ClusterSpec struct {
 	// entrypoint /faultline), e.g. ["node", "raft", "--id", "1", …].
 	// index is the node's 0-based position in Nodes. Nil keeps the
 	// image's default.
-	Cmd func(node string, index int) []string
-	Env []string                          // environment of every node
+	Cmd  func(node string, index int) []string
+	Env  []string                         // environment of every node
 	Logf func(format string, args ...any) // progress lines; may be nil
 }
 
@@ -137,7 +137,10 @@ func (r *Runtime) CreateCluster(ctx context.Context, spec ClusterSpec) (_ *Clust
 		c.nodeMu[n] = new(sync.Mutex)
 	}
 	defer func() {
-		if err != nil {
+		// Remove what this call created, by the run label; but when the
+		// network could not be created (e.g. its name is taken), nothing is
+		// ours, and the run label may belong to someone else's run.
+		if err != nil && c.subnet.IsValid() {
 			if terr := c.Teardown(ctx); terr != nil {
 				err = fmt.Errorf("%w (and removing the partial cluster: %v)", err, terr)
 			}

@@ -38,18 +38,26 @@
 // that peer, as Jepsen's `iptables -A INPUT -s peer -j DROP` does. The
 // rules are written by a one-shot sidecar container made from the node
 // image (`faultline node netfault apply|heal`), started with NetworkMode
-// "container:<node>" and CAP_NET_ADMIN only. This needs nothing on the
-// host beyond the Docker API: no root, no nsenter, no nft binary, and it
-// works against a remote daemon. The node containers themselves get no
+// "container:<node>" and CAP_NET_ADMIN as its only capability. This needs
+// nothing on the host beyond the Docker API: no root, no nsenter, no nft
+// binary, and it works against a remote daemon. The node containers themselves get no
 // extra capability, and no container is ever privileged or granted
 // SYS_TIME. The rules live in table `inet faultline`, never in Docker's
 // own tables (the embedded DNS server's NAT rules live in the same
 // namespace), and healing deletes that table.
 //
-// A sidecar can join the network namespace of a paused node (Docker
-// considers a paused container running), so partitions are applied to
-// paused nodes at once; the frozen processes see the rules when they
-// resume. A sidecar cannot join a stopped (killed) node.
+// A one-way grudge is one-way only for datagrams: when n1 drops n2, TCP
+// between them fails in both directions, because n1 also drops n2's
+// answers (SYN-ACKs). Partitions are silent drops, so peers see timeouts.
+//
+// Paused nodes (tested against Docker 20.10, API 1.41): a sidecar CAN join
+// the network namespace of a paused node (Docker counts a paused container
+// as running), and nftables works there since no process of the node has
+// to run, so Partition and Heal apply to paused nodes at once; the frozen
+// processes find the rules when they thaw. Exec, in contrast, is refused
+// on a paused container. Resume re-checks the node's rules anyway (an
+// inspect, and a sidecar only when they differ). A sidecar cannot join a
+// stopped (killed) node; such a node gets its rules on Restart.
 //
 // # What survives a restart
 //

@@ -24,7 +24,9 @@ const DialTimeout = 500 * time.Millisecond
 // DefaultTimeout bounds a call whose context has no deadline.
 const DefaultTimeout = 10 * time.Second
 
-// Client talks to one node's client port. It is safe for concurrent use.
+// Client talks to one node's client port over HTTP/1.1 with keep-alive. It
+// is safe for concurrent use. Callers pass per-operation deadlines through
+// ctx; a call without one is bounded by DefaultTimeout.
 type Client struct {
 	addr string
 	base string
@@ -184,6 +186,9 @@ func (e *dialError) Unwrap() error { return e.err }
 
 type deadlineKey struct{}
 
+// dial makes TCP connections; tests replace it.
+var dial = (&net.Dialer{KeepAlive: 15 * time.Second}).DialContext
+
 // dialContext dials with DialTimeout, never past the request's deadline,
 // and tags failures as dialError.
 func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -193,8 +198,9 @@ func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 			timeout = max(left, time.Millisecond)
 		}
 	}
-	d := net.Dialer{Timeout: timeout, KeepAlive: 15 * time.Second}
-	conn, err := d.DialContext(ctx, network, addr)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := dial(ctx, network, addr)
 	if err != nil {
 		return nil, &dialError{err}
 	}

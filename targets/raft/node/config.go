@@ -1,0 +1,265 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Seeded bugs. This is the one place that names them: add a constant and
+// an entry in bugs, then check cfg.Bug where the bug bites.
+const (
+	// BugStaleRead serves reads from local state without a ReadIndex
+	// quorum check, so a partitioned or lagging node returns stale values.
+	BugStaleRead = "stale-read"
+)
+
+// Bug documents one seeded bug.
+type Bug struct {
+	Name    string
+	Help    string
+	Nemesis []string // faults that expose it
+}
+
+var bugs = []Bug{
+	{
+		Name:    BugStaleRead,
+		Help:    "reads return the node's local state without a ReadIndex quorum check, so a partitioned, paused or lagging node serves stale values",
+		Nemesis: []string{"partition", "pause"},
+	},
+}
+
+// Bugs lists the seeded bugs the node accepts with --bug.
+func Bugs() []Bug { return slices.Clone(bugs) }
+
+// LookupBug returns the seeded bug called name.
+func LookupBug(name string) (Bug, bool) {
+	for _, b := range bugs {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Bug{}, false
+}
+
+func validBug(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, ok := LookupBug(name); ok {
+		return nil
+	}
+	var names []string
+	for _, b := range bugs {
+		names = append(names, b.Name)
+	}
+	return fmt.Errorf("unknown bug %q (have: %s)", name, strings.Join(names, ", "))
+}
+
+// Defaults.
+const (
+	DefaultTick           = 50 * time.Millisecond
+	DefaultElectionTicks  = 10
+	DefaultHeartbeatTicks = 1
+	DefaultListen         = ":7000"
+	// DefaultSnapshotEvery is how many applied entries trigger a snapshot
+	// and a compaction of the log and the journal.
+	DefaultSnapshotEvery = 4096
+)
+
+// Config configures one node.
+type Config struct {
+	ID    uint64
+	Name  string            // for logs and /status; default "n<ID>"
+	Peers map[uint64]string // raft id -> host:port of each member's HTTP port, self included
+	// Listen is the address of the one HTTP server (client API and peer
+	// messages).
+	Listen  string
+	DataDir string
+	Bug     string // a seeded bug (see Bugs), "" for none
+
+	Tick           time.Duration // default 50ms
+	ElectionTicks  int           // default 10
+	HeartbeatTicks int           // default 1
+	// SnapshotEvery is how many entries are applied between snapshots
+	// (default DefaultSnapshotEvery).
+	SnapshotEvery uint64
+
+	Logger *log.Logger // default: stderr
+}
+
+// withDefaults fills in defaults and validates.
+func (c Config) withDefaults() (Config, error) {
+	if c.ID == 0 {
+		return c, errors.New("node id must be positive")
+	}
+	if len(c.Peers) == 0 {
+		return c, errors.New("no peers")
+	}
+	for id, addr := range c.Peers {
+		if id == 0 {
+			return c, errors.New("peer id must be positive")
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return c, fmt.Errorf("peer %d: bad address %q: %v", id, addr, err)
+		}
+	}
+	if _, ok := c.Peers[c.ID]; !ok {
+		return c, fmt.Errorf("node id %d is not among the peers (%s)", c.ID, formatPeers(c.Peers))
+	}
+	if c.DataDir == "" {
+		return c, errors.New("no data dir")
+	}
+	if err := validBug(c.Bug); err != nil {
+		return c, err
+	}
+	if c.Name == "" {
+		c.Name = "n" + strconv.FormatUint(c.ID, 10)
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	if c.Tick < 0 {
+		return c, fmt.Errorf("tick must be positive, not %v", c.Tick)
+	}
+	if c.ElectionTicks == 0 {
+		c.ElectionTicks = DefaultElectionTicks
+	}
+	if c.HeartbeatTicks == 0 {
+		c.HeartbeatTicks = DefaultHeartbeatTicks
+	}
+	if c.HeartbeatTicks < 0 || c.ElectionTicks <= c.HeartbeatTicks {
+		return c, fmt.Errorf("election ticks (%d) must exceed heartbeat ticks (%d) > 0", c.ElectionTicks, c.HeartbeatTicks)
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if c.Logger == nil {
+		c.Logger = log.New(os.Stderr, c.Name+" ", log.LstdFlags|log.Lmicroseconds|log.LUTC)
+	}
+	return c, nil
+}
+
+// ParsePeers parses "1=n1:7000,2=n2:7000,3=n3:7000".
+func ParsePeers(s string) (map[uint64]string, error) {
+	peers := map[uint64]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		idStr, addr, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("peer %q: want ID=HOST:PORT", part)
+		}
+		id, err := strconv.ParseUint(idStr, 10, 64)
+		if err != nil || id == 0 {
+			return nil, fmt.Errorf("peer %q: id must be a positive integer", part)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || host == "" || port == "" {
+			return nil, fmt.Errorf("peer %q: want ID=HOST:PORT", part)
+		}
+		if _, dup := peers[id]; dup {
+			return nil, fmt.Errorf("peer id %d given twice", id)
+		}
+		peers[id] = addr
+	}
+	if len(peers) == 0 {
+		return nil, errors.New("no peers given")
+	}
+	return peers, nil
+}
+
+func formatPeers(p map[uint64]string) string {
+	ids := make([]uint64, 0, len(p))
+	for id := range p {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("%d=%s", id, p[id])
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseArgs turns `faultline node raft` arguments into a Config.
+func ParseArgs(args []string) (Config, error) {
+	fs := flag.NewFlagSet("faultline node raft", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		id        = fs.Uint64("id", 0, "raft id of this node (positive, required)")
+		name      = fs.String("name", "", `node name for logs and /status (default "n<id>")`)
+		peers     = fs.String("peers", "", "every member as ID=HOST:PORT,… including this node (required)")
+		listen    = fs.String("listen", DefaultListen, "HTTP listen address (client API and peer messages)")
+		data      = fs.String("data", "", "data directory (required)")
+		bug       = fs.String("bug", "", "seeded bug to enable")
+		tick      = fs.Duration("tick", DefaultTick, "raft tick interval")
+		election  = fs.Int("election-ticks", DefaultElectionTicks, "election timeout in ticks")
+		heartbeat = fs.Int("heartbeat-ticks", DefaultHeartbeatTicks, "heartbeat interval in ticks")
+		snapEvery = fs.Uint64("snapshot-every", DefaultSnapshotEvery, "applied entries between snapshots")
+	)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fmt.Errorf("node raft: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("node raft: unexpected argument %q", fs.Arg(0))
+	}
+	if *id == 0 {
+		return Config{}, errors.New("node raft: --id is required and must be positive")
+	}
+	if *peers == "" {
+		return Config{}, errors.New("node raft: --peers is required")
+	}
+	p, err := ParsePeers(*peers)
+	if err != nil {
+		return Config{}, fmt.Errorf("node raft: --peers: %w", err)
+	}
+	if *data == "" {
+		return Config{}, errors.New("node raft: --data is required")
+	}
+	if *tick <= 0 {
+		return Config{}, fmt.Errorf("node raft: --tick must be positive, not %v", *tick)
+	}
+	if *heartbeat <= 0 || *election <= *heartbeat {
+		return Config{}, fmt.Errorf("node raft: --election-ticks (%d) must exceed --heartbeat-ticks (%d) > 0", *election, *heartbeat)
+	}
+	if *snapEvery == 0 {
+		return Config{}, errors.New("node raft: --snapshot-every must be positive")
+	}
+	if err := validBug(*bug); err != nil {
+		return Config{}, fmt.Errorf("node raft: --bug: %w", err)
+	}
+	cfg := Config{
+		ID: *id, Name: *name, Peers: p, Listen: *listen, DataDir: *data, Bug: *bug,
+		Tick: *tick, ElectionTicks: *election, HeartbeatTicks: *heartbeat, SnapshotEvery: *snapEvery,
+	}
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return Config{}, fmt.Errorf("node raft: %w", err)
+	}
+	return cfg, nil
+}
+
+// Main is the `faultline node raft` program: it parses args and serves
+// until ctx is cancelled.
+func Main(ctx context.Context, args []string) error {
+	cfg, err := ParseArgs(args)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, cfg)
+}
