@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -55,6 +56,8 @@ func Run(ctx context.Context, cfg Config) (out *Outcome, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, &ConfigError{err}
 	}
+	// Clients, the nemesis and the target all log; one lock keeps lines whole.
+	cfg.Log = &lockedWriter{w: cfg.Log}
 	r := &run{cfg: cfg, logf: func(format string, a ...any) {
 		fmt.Fprintf(cfg.Log, format+"\n", a...)
 	}}
@@ -409,4 +412,16 @@ func newRunID() string {
 		b.WriteByte(letters[rand.IntN(len(letters))])
 	}
 	return b.String()
+}
+
+// lockedWriter serialises writes from many goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

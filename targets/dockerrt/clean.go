@@ -166,3 +166,26 @@ func name(names []string, id string) string {
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
+
+// Leftovers lists the containers and networks carrying the owner label, of
+// one run or (runID "") of every run: what Clean would remove. Tests use it
+// to prove a run left nothing behind.
+func (r *Runtime) Leftovers(ctx context.Context, runID string) ([]string, error) {
+	f := runFilter(runID)
+	var out []string
+	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs {
+		out = append(out, "container "+name(c.Names, c.ID))
+	}
+	ns, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range ns {
+		out = append(out, "network "+n.Name)
+	}
+	return out, nil
+}
