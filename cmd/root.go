@@ -24,6 +24,26 @@ Exit codes:
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagErr{err} })
-	root.AddCommand(newRunCmd(), newCheckCmd(), newReportCmd(), newCleanCmd(), newTargetsCmd(), newWorkloadsCmd(), newNemesesCmd(), newVersionCmd(), newNodeCmd())
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd())
+	}
 	return root
+}
+
+// commands are the subcommands; each file adds its own from init, so
+// commands can be added without touching this file.
+var commands []func() *cobra.Command
+
+func addCommand(f func() *cobra.Command) { commands = append(commands, f) }
+
+func init() {
+	addCommand(newRunCmd)
+	addCommand(newCheckCmd)
+	addCommand(newReportCmd)
+	addCommand(newCleanCmd)
+	addCommand(newTargetsCmd)
+	addCommand(newWorkloadsCmd)
+	addCommand(newNemesesCmd)
+	addCommand(newVersionCmd)
+	addCommand(newNodeCmd)
 }
