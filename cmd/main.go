@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -122,5 +123,11 @@ func (e flagErr) Unwrap() error { return e.error }
 
 func isFlagError(err error) bool {
 	var fe flagErr
-	return errors.As(err, &fe)
+	if errors.As(err, &fe) {
+		return true
+	}
+	// cobra reports unknown commands and stray arguments as plain errors.
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "accepts ") ||
+		strings.HasPrefix(msg, "requires at least ") || strings.HasPrefix(msg, "invalid argument ")
 }
