@@ -190,7 +190,9 @@ func TestTimeoutIsUnknown(t *testing.T) {
 		t.Errorf("check took %v after a 50ms timeout", el)
 	}
 	d := res.Details.(*Details)
-	if res.Verdict != checker.Unknown || !d.TimedOut || !slices.Equal(d.UnknownKeys, []string{"x"}) {
+	// The easy key may or may not be decided before the deadline on a busy
+	// machine; the hard one never is.
+	if res.Verdict != checker.Unknown || !d.TimedOut || !slices.Contains(d.UnknownKeys, "x") {
 		t.Fatalf("verdict %v: %s; %+v", res.Verdict, res.Message, d)
 	}
 	if !strings.Contains(res.Message, "timed out") {
