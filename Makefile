@@ -9,7 +9,7 @@ export CGO_ENABLED := 0
 
 RUN_FLAGS ?= --target raft --workload register --nemesis partition,kill,pause --time-limit 60s
 
-.PHONY: build run test vet fuzz bench clean
+.PHONY: build run test vet fuzz bench clean etcd-image
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/faultline
@@ -32,3 +32,15 @@ bench:
 
 clean: build
 	$(BIN) clean
+
+# The etcd target's image (faultline-etcd:<version>): etcd built from
+# go.etcd.io/etcd/server/v3 in the nested module targets/etcd/etcdbuild,
+# cached under the user cache dir. `--target etcd` does this on first use.
+etcd-image:
+	$(GO) run ./targets/etcd/etcdimage
+
+# Check the 122 Knossos histories in ../shared/data (beside the repository)
+# against the verdicts EXPECTED.tsv gives; skips when that folder is absent.
+.PHONY: knossos
+knossos:
+	$(GO) test -count=1 -run '^TestKnossosHistories$$' -v ./checker/models/

@@ -13,18 +13,41 @@ import (
 
 func newCheckCmd() *cobra.Command {
 	var timeout time.Duration
+	var hopts historyCheckOpts
 	c := &cobra.Command{
-		Use:   "check RUN-DIR",
-		Short: "Check a stored run's history again, offline",
+		Use:   "check RUN-DIR | HISTORY-FILE | -",
+		Short: "Check a stored run's history again, offline, or a Jepsen/Knossos history file",
 		Long: `Check re-runs the checkers of a stored run on its history.jsonl alone (no Docker,
 no cluster), rewrites results.json, the visualisations and report.html, and exits
 with the verdict: 0 valid, 1 invalid, 2 unknown, 254 when the directory or its
-files are not a readable run.`,
+files are not a readable run.
+
+Given a history file instead (.edn as Jepsen and Knossos write them, .jsonl as
+faultline does, or - for stdin; --format says which when the name does not), it
+checks the history for linearizability against --model with Jepsen's semantics:
+a fail did not happen, an info or an invocation that never completed may take
+effect at any time after it was invoked or never, nemesis ops are ignored, each
+key (:key) is checked on its own. It prints the verdict with a short
+explanation, writes nothing unless --out DIR is given, and exits 0/1/2, or 254
+for an unreadable history (naming the line), an unknown model or a bad --init.
+
+Models:
+` + modelHelp(),
 		Example: `  $ faultline check store/latest
-  $ faultline check store/raft-register/20261125T101500.000Z`,
-		Args: exactArgs(1, "RUN-DIR"),
+  $ faultline check store/raft-register/20261125T101500.000Z
+  $ faultline check history.edn --model cas-register --init 0
+  $ faultline check etcd.edn --model mutex --out /tmp/etcd-check
+  $ faultline check txn.edn --model multi-register --init '{:x 0 :y 0}'
+  $ faultline export store/latest --format edn | faultline check -`,
+		Args: exactArgs(1, "RUN-DIR or a history file"),
 		RunE: func(c *cobra.Command, args []string) error {
 			dir := args[0]
+			if isHistoryFile(dir) {
+				return checkHistoryFile(c, dir, hopts, timeout)
+			}
+			if err := refuseHistoryFlags(c); err != nil {
+				return err
+			}
 			warn := func(format string, a ...any) { fmt.Fprintf(c.ErrOrStderr(), "warning: "+format+"\n", a...) }
 			res, err := harness.Analyze(c.Context(), dir, harness.AnalyzeOptions{CheckTimeout: timeout, Warnf: warn})
 			var bad *harness.BadRunError
@@ -34,7 +57,7 @@ files are not a readable run.`,
 			if err != nil {
 				return err
 			}
-			if err := reports.WriteHTML(dir); err != nil {
+			if err := writeRunReports(c, dir, true); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
 			if err := reports.Summary(c.OutOrStdout(), dir); err != nil {
@@ -44,24 +67,8 @@ files are not a readable run.`,
 		},
 	}
 	c.Flags().DurationVar(&timeout, "check-timeout", 5*time.Minute, "give up after this long (verdict unknown; 0 = no limit)")
+	addHistoryCheckFlags(c, &hopts)
 	return c
-}
-
-func newReportCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "report RUN-DIR",
-		Short: "Write report.html for a stored run from its files",
-		Example: `  $ faultline report store/latest
-  $ xdg-open store/latest/report.html`,
-		Args: exactArgs(1, "RUN-DIR"),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := reports.WriteHTML(args[0]); err != nil {
-				return &UsageError{fmt.Errorf("report %s: %w", args[0], err)}
-			}
-			fmt.Fprintln(c.OutOrStdout(), args[0]+"/report.html")
-			return nil
-		},
-	}
 }
 
 // exactArgs is cobra.ExactArgs with a message that names the argument.

@@ -18,6 +18,9 @@ import (
 type runOptions struct {
 	cfg          harness.Config
 	nemesis      string
+	nemesisOpts  []string
+	partition    string
+	partMode     string
 	targetOpts   []string
 	workloadOpts []string
 	seed         int64
@@ -43,7 +46,17 @@ The exit code is the verdict: 0 valid, 1 invalid, 2 unknown, 254 bad usage,
   $ faultline run --target raft --target-opt bug=stale-read --time-limit 60s --seed 3
 
   # Reproduce a run exactly: same seed, same flags
-  $ faultline run --target raft --nemesis partition --seed 1234 --time-limit 30s`,
+  $ faultline run --target raft --nemesis partition --seed 1234 --time-limit 30s
+
+  # Every fault the target supports, overlapping, with chosen partition shapes
+  $ faultline run --target raft --nemesis all --partition majorities-ring,bridge,one-way-halves --partition-mode reject
+
+  # Clock faults aimed at the leader, with leader partitions, to hunt the lease-read bug
+  $ faultline run --target raft --target-opt bug=lease-read --nemesis clock,partition --nemesis-interval 2s \
+      --nemesis-opt clock=drift --nemesis-opt clock-drift=slow --nemesis-opt clock-targets=leader --partition leader
+
+  # 30 % packet loss between one node and the rest
+  $ faultline run --target raft --nemesis packet --nemesis-opt packet=loss --nemesis-opt packet-loss=30% --nemesis-opt packet-targets=one`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runRun(c, o)
@@ -56,6 +69,9 @@ The exit code is the verdict: 0 valid, 1 invalid, 2 unknown, 254 bad usage,
 	f.StringArrayVar(&o.workloadOpts, "workload-opt", nil, "workload option key=value (repeatable)")
 	f.StringVar(&o.nemesis, "nemesis", "partition,kill,pause", "faults to inject: a comma-separated list, 'all' or 'none'")
 	f.DurationVar(&o.cfg.NemesisInterval, "nemesis-interval", 5*time.Second, "mean time a fault is held, and mean quiet time between faults")
+	f.StringVar(&o.partition, "partition", "", "partition shapes to draw from, e.g. halves,majorities-ring,one-way-one (see docs/faults.md; default: one, majority, majorities-ring, minority-third, random-halves, bridge, leader)")
+	f.StringVar(&o.partMode, "partition-mode", "", "drop (silent, the default) or reject (peers get an ICMP error at once)")
+	f.StringArrayVar(&o.nemesisOpts, "nemesis-opt", nil, "nemesis option key=value (repeatable), e.g. kill=one,all clock=drift packet=loss packet-loss=30%; see docs/faults.md")
 	f.IntVar(&o.cfg.Nodes, "nodes", 5, "cluster size")
 	f.IntVar(&o.cfg.Concurrency, "concurrency", 0, "client processes (default 2 × nodes)")
 	f.Float64Var(&o.cfg.Rate, "rate", 200, "ops per second over all clients (0 = unlimited)")
@@ -80,13 +96,25 @@ func runRun(c *cobra.Command, o *runOptions) error {
 	if o.cfg.Nemesis, err = nemesis.ParseList(o.nemesis); err != nil {
 		return usageErrorf("--nemesis: %v", err)
 	}
+	if o.cfg.NemesisOpts, err = parseKV("nemesis-opt", o.nemesisOpts); err != nil {
+		return err
+	}
+	for flag, v := range map[string]string{"partition": o.partition, "partition-mode": o.partMode} {
+		if c.Flags().Changed(flag) {
+			if o.cfg.NemesisOpts == nil {
+				o.cfg.NemesisOpts = map[string]string{}
+			}
+			o.cfg.NemesisOpts[flag] = v
+		}
+	}
 	if c.Flags().Changed("seed") {
 		o.cfg.Seed = o.seed
 	} else {
 		o.cfg.Seed = rand.Int64N(1 << 31)
 	}
 	o.cfg.Version = VersionString()
-	o.cfg.Log = c.ErrOrStderr()
+	live := newLiveProgress(c.ErrOrStderr())
+	o.cfg.Log, o.cfg.Progress = live, live.update
 	o.cfg.Command = reproduce(o.cfg.Seed)
 	fmt.Fprintf(c.ErrOrStderr(), "faultline %s: seed %d\n", o.cfg.Version, o.cfg.Seed)
 
@@ -98,7 +126,7 @@ func runRun(c *cobra.Command, o *runOptions) error {
 	if out == nil {
 		return err
 	}
-	if rerr := reports.WriteHTML(out.Dir); rerr != nil {
+	if rerr := writeRunReports(c, out.Dir, true); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("write report: %w", rerr))
 	}
 	if serr := reports.Summary(c.OutOrStdout(), out.Dir); serr != nil {

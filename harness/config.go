@@ -27,8 +27,11 @@ type Config struct {
 	TargetOpts      map[string]string
 	Workload        string
 	WorkloadOpts    map[string]string
-	Nemesis         []string // fault names; empty = no faults
+	Nemesis         []string // fault names; empty = no faults; ["all"] = every fault the target supports
 	NemesisInterval time.Duration
+	// NemesisOpts are nemesis options by name (nemesis.OptionSpecs), from
+	// --partition, --partition-mode and --nemesis-opt.
+	NemesisOpts     map[string]string
 	Nodes           int
 	Concurrency     int     // client processes; 0 = 2 × nodes
 	Rate            float64 // ops/s over all clients; 0 = as fast as they go
@@ -42,6 +45,10 @@ type Config struct {
 	Command         []string // argv that reproduces the run
 	Version         string
 	Log             io.Writer // progress lines; nil = discard
+	// Progress, when set, receives a snapshot about once a second during
+	// the load phase instead of the plain progress line every 5 s, so a
+	// terminal can redraw a status line. It is called from one goroutine.
+	Progress func(Progress)
 }
 
 // Limits on what a run may ask for.
@@ -67,6 +74,9 @@ func (c *Config) Validate() error {
 	if w, err := workloads.Lookup(c.Workload); err != nil {
 		bad("%v", err)
 	} else if err := workloads.CheckOptionNames(w, c.WorkloadOpts); err != nil {
+		bad("%v", err)
+	}
+	if err := nemesis.CheckOptions(c.NemesisOpts); err != nil {
 		bad("%v", err)
 	}
 	for _, n := range c.Nemesis {

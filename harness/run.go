@@ -104,13 +104,14 @@ func (r *run) run(ctx context.Context) (*Outcome, error) {
 	for i := range nodeNames {
 		nodeNames[i] = fmt.Sprintf("n%d", i+1)
 	}
-	var faults []nemesis.Fault
-	for _, name := range cfg.Nemesis {
-		f, err := nemesis.New(name, nemesis.Env{Target: target, Nodes: nodeNames, Rand: nemRand})
-		if err != nil {
-			return nil, &ConfigError{err}
-		}
-		faults = append(faults, f)
+	// "all" stands for every fault the target supports; one named
+	// explicitly that it does not support is refused here, before Docker.
+	faults, skipped, err := nemesis.Build(cfg.Nemesis, nemesis.Env{Target: target, Nodes: nodeNames, Rand: nemRand, Options: cfg.NemesisOpts})
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	for _, s := range skipped {
+		r.logf("nemesis all: skipping %s", s)
 	}
 
 	// From here on, the run has a directory and the history is streamed.
@@ -220,6 +221,12 @@ func (r *run) exercise(ctx context.Context, gen workloads.Generator, faults []ne
 	sched := &nemesis.Schedule{
 		Faults: faults, Interval: cfg.NemesisInterval, Warmup: cfg.NemesisInterval / 2,
 		Rand: rand.New(rand.NewPCG(uint64(cfg.Seed), 3)), History: r.rec, Logf: r.logf,
+	}
+	// Faults that must check the running cluster (packet faults probe the
+	// kernel, clock faults the nodes' clock control) refuse the run here,
+	// before the load starts.
+	if err := sched.Prepare(ctx); err != nil {
+		return &ConfigError{fmt.Errorf("nemesis setup: %w", err)}
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -380,15 +387,26 @@ func (r *run) runFinal(ctx context.Context, ops []workloads.Op, nodes []targets.
 	}
 }
 
-// progress logs a line every few seconds until the returned func is called.
+// progress reports on the load phase until the returned func is called:
+// to cfg.Progress about once a second (and once more when it ends) when
+// set, else as a log line every few seconds.
 func (r *run) progress(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	start := time.Now()
+	var ft faultTracker
+	snap := func(last bool) Progress {
+		return Progress{Elapsed: time.Since(start), TimeLimit: r.cfg.TimeLimit, OK: r.counts[history.OK].Load(),
+			Fail: r.counts[history.Fail].Load(), Info: r.counts[history.Info].Load(), Faults: ft.active(r.rec), Done: last}
+	}
+	every := logInterval
+	if r.cfg.Progress != nil {
+		every = progressInterval
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(5 * time.Second)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -397,12 +415,22 @@ func (r *run) progress(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if r.cfg.Progress != nil {
+					r.cfg.Progress(snap(false))
+					continue
+				}
 				r.logf("progress: %ds, %d ok, %d fail, %d info", int(time.Since(start).Seconds()),
 					r.counts[history.OK].Load(), r.counts[history.Fail].Load(), r.counts[history.Info].Load())
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() {
+		close(done)
+		wg.Wait()
+		if r.cfg.Progress != nil {
+			r.cfg.Progress(snap(true))
+		}
+	}
 }
 
 func newRunID() string {

@@ -24,6 +24,9 @@ func fakeConfig(t *testing.T) Config {
 		TimeLimit: 3 * time.Second, NemesisInterval: 200 * time.Millisecond,
 		OpTimeout: 100 * time.Millisecond, Rate: 400, Seed: 7,
 		Store: t.TempDir(), CheckTimeout: time.Minute,
+		// At most a minority down or frozen at once, so the short run
+		// gets enough ops through.
+		NemesisOpts: map[string]string{"kill": "one,minority", "pause": "one,minority"},
 	}
 }
 

@@ -6,63 +6,99 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/faultline-io/faultline/harness/history"
 )
 
-// actionTimeout bounds one fault action (a kill, a partition of every node).
-const actionTimeout = time.Minute
-
 // Schedule decides when faults start and stop, and records each action.
+//
+// Like Jepsen's combined nemesis package, every fault class runs its own
+// loop (wait, start, hold, stop, …) with random times around Interval, so
+// faults of different classes overlap while a class never overlaps with
+// itself.
 type Schedule struct {
 	Faults   []Fault
-	Interval time.Duration // mean time a fault is held, and mean quiet time between faults
+	Interval time.Duration // mean time a fault is held, and mean quiet time between a class's faults
 	Warmup   time.Duration // quiet time before the first fault
 	Rand     *rand.Rand
 	History  *history.Recorder
 	Logf     func(format string, args ...any)
 
-	active map[Fault]bool
-	errs   []error
+	mu   sync.Mutex
+	errs []error
 }
 
-// Run injects faults until ctx is done. Faults go in rounds: each round
-// runs every fault once, in a shuffled order, so a short run still sees
-// every kind. It returns only when ctx ends; failed actions are recorded
-// in the history and returned by Errors.
+// Prepare runs each fault's Prepare (see Preparer) on the running
+// cluster, records what it found, and returns the errors of faults that
+// cannot work as configured. Call it after the target started and before
+// Run.
+func (s *Schedule) Prepare(ctx context.Context) error {
+	var errs []error
+	for _, f := range s.Faults {
+		p, ok := f.(Preparer)
+		if !ok {
+			continue
+		}
+		name := p.PrepareF()
+		s.History.Append(history.Op{Process: history.NemesisProcess, Type: history.Info, F: name})
+		v, err := p.Prepare(ctx)
+		done := history.Op{Process: history.NemesisProcess, Type: history.Info, F: name, Value: encode(v)}
+		if err != nil {
+			done.Error = err.Error()
+			errs = append(errs, err)
+		}
+		s.History.Append(done)
+		s.logf("nemesis %s %s%s", name, done.Value, errSuffix(err))
+	}
+	return errors.Join(errs...)
+}
+
+// Run injects faults until ctx is done. It returns only when ctx ends
+// and every class's loop has finished its current action; failed actions
+// are recorded in the history and returned by Errors.
 func (s *Schedule) Run(ctx context.Context) {
 	if len(s.Faults) == 0 {
 		return
 	}
-	if s.active == nil {
-		s.active = map[Fault]bool{}
-	}
 	if !sleep(ctx, s.Warmup) {
 		return
 	}
+	var wg sync.WaitGroup
+	for i, f := range s.Faults {
+		// Each loop has its own random stream (rand.Rand is not safe for
+		// concurrent use), drawn in a fixed order from the schedule's.
+		rng := rand.New(rand.NewPCG(s.Rand.Uint64(), uint64(i)))
+		// Stagger the classes' first faults over one interval.
+		first := time.Duration(rng.Int64N(int64(s.Interval) + 1))
+		wg.Go(func() { s.loop(ctx, f, rng, first) })
+	}
+	wg.Wait()
+}
+
+func (s *Schedule) loop(ctx context.Context, f Fault, rng *rand.Rand, first time.Duration) {
+	if !sleep(ctx, first) {
+		return
+	}
 	for {
-		for _, i := range s.Rand.Perm(len(s.Faults)) {
-			f := s.Faults[i]
-			if !s.do(ctx, f, true) {
-				return
-			}
-			s.active[f] = true
-			if !sleep(ctx, s.jitter()) {
-				return
-			}
-			s.do(ctx, f, false)
-			delete(s.active, f)
-			if !sleep(ctx, s.jitter()) {
-				return
-			}
+		if !s.do(ctx, f, true) {
+			return
+		}
+		if !sleep(ctx, s.jitter(rng)) {
+			return // HealAll stops it
+		}
+		s.do(ctx, f, false)
+		if !sleep(ctx, s.jitter(rng)) {
+			return
 		}
 	}
 }
 
 // jitter draws a duration uniformly from [0.5, 1.5) × Interval.
-func (s *Schedule) jitter() time.Duration {
-	return s.Interval/2 + time.Duration(s.Rand.Int64N(int64(s.Interval)+1))
+func (s *Schedule) jitter(rng *rand.Rand) time.Duration {
+	return s.Interval/2 + time.Duration(rng.Int64N(int64(s.Interval)+1))
 }
 
 // do runs one action and records it; it returns false if ctx ended
@@ -76,28 +112,33 @@ func (s *Schedule) do(ctx context.Context, f Fault, start bool) bool {
 		name, act = f.StartF(), f.Start
 	}
 	s.History.Append(history.Op{Process: history.NemesisProcess, Type: history.Info, F: name})
-	// An action that has begun runs to its end even when the time limit
-	// falls meanwhile: a kill cut short could leave a node dead that the
-	// fault no longer knows to restart.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
-	v, err := act(actx)
-	cancel()
+	v, err := act(ctx)
 	done := history.Op{Process: history.NemesisProcess, Type: history.Info, F: name, Value: encode(v)}
 	if err != nil {
 		done.Error = err.Error()
+		s.mu.Lock()
 		s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+		s.mu.Unlock()
 	}
 	s.History.Append(done)
 	s.logf("nemesis %s %s%s", name, done.Value, errSuffix(err))
 	return true
 }
 
+// healOrder is the order of the final heal, as Jepsen's final generators:
+// network first, then clocks, then processes (resume before restart, so a
+// node paused and killed comes back running).
+var healOrder = map[string]int{"partition": 0, "packet": 1, "clock": 2, "pause": 3, "kill": 4}
+
 // HealAll stops every fault, active or not, so that every fault class is
-// healed before the final reads (Jepsen's final :stop of each nemesis).
-// Use a context that is still live even when the run was interrupted.
+// healed before the final reads (Jepsen's final generators). Call it
+// after Run returned, with a context that is still live even when the
+// run was interrupted.
 func (s *Schedule) HealAll(ctx context.Context) error {
+	faults := append([]Fault(nil), s.Faults...)
+	sort.SliceStable(faults, func(i, j int) bool { return rank(faults[i]) < rank(faults[j]) })
 	var errs []error
-	for _, f := range s.Faults {
+	for _, f := range faults {
 		name := f.StopF()
 		s.History.Append(history.Op{Process: history.NemesisProcess, Type: history.Info, F: name})
 		v, err := f.Stop(ctx)
@@ -109,12 +150,22 @@ func (s *Schedule) HealAll(ctx context.Context) error {
 		s.History.Append(done)
 		s.logf("nemesis %s %s%s (final heal)", name, done.Value, errSuffix(err))
 	}
-	s.active = nil
 	return errors.Join(errs...)
 }
 
+func rank(f Fault) int {
+	if r, ok := healOrder[f.Name()]; ok {
+		return r
+	}
+	return len(healOrder)
+}
+
 // Errors returns the fault actions that failed during Run.
-func (s *Schedule) Errors() []error { return s.errs }
+func (s *Schedule) Errors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
 
 func (s *Schedule) logf(format string, args ...any) {
 	if s.Logf != nil {

@@ -73,8 +73,10 @@ func load(dir string, withHistory bool) (*run, error) {
 		}
 		r.ops = ops
 	}
-	if _, err := os.Stat(filepath.Join(dir, store.HistoryFile)); err == nil {
-		r.files = append(r.files, store.HistoryFile)
+	for _, f := range []string{store.HistoryFile, JUnitFile, MarkdownFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			r.files = append(r.files, f)
+		}
 	}
 	switch {
 	case r.hasHistory:

@@ -99,6 +99,23 @@ type KVClientFactory interface {
 	NewKVClient(node Node) (KVClient, error)
 }
 
+// TxnClient runs atomic multi-key transactions against one node: the
+// micro-ops (see TxnOp) execute in order, all or nothing, and the reads
+// among them are linearizable. Errors are classified as KVClient's: an
+// error wrapping ErrDefinite (including *TxnAbortedError) means nothing took
+// effect; any other error leaves the outcome unknown.
+type TxnClient interface {
+	// Txn returns one TxnValue per op: what a read saw, the zero value
+	// for every other micro-op.
+	Txn(ctx context.Context, ops []TxnOp) ([]TxnValue, error)
+	Close() error
+}
+
+// TxnClientFactory is the capability of targets that run transactions.
+type TxnClientFactory interface {
+	NewTxnClient(node Node) (TxnClient, error)
+}
+
 // ErrDefinite marks an error after which the operation is known not to
 // have taken effect.
 var ErrDefinite = errors.New("operation did not take effect")

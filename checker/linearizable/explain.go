@@ -1,13 +1,16 @@
 package linearizable
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/faultline-io/faultline/harness/history"
 )
 
 // prefixTail is how many ops of the longest linearizable prefix an Anomaly
@@ -16,20 +19,20 @@ const prefixTail = 10
 
 // explain describes a key that is not linearizable. It never panics: odd
 // info yields a shorter explanation.
-func explain(ko *keyOps, kr *keyResult) Anomaly {
-	a := Anomaly{Key: ko.key, Ops: len(ko.ops), State: state{}.String()}
+func explain(ops []history.Op, p *prepared, noun string, ko *keyOps, kr *keyResult) Anomaly {
+	st := p.spec.Init()
+	a := Anomaly{Key: ko.key, Ops: len(ko.ops), State: p.spec.DescribeState(st)}
 	var best []int
 	if kr.hasInfo {
 		if parts := kr.info.PartialLinearizations(); len(parts) > 0 {
 			best = longest(parts[0], len(ko.ops))
 		}
 	}
-	// Replay the prefix to find the register it leaves.
-	st := any(state{})
+	// Replay the prefix to find the state it leaves.
 	in := make([]bool, len(ko.ops))
 	for n, id := range best {
 		op := &ko.ops[id]
-		ok, next := step(st, op.Input, op.Output)
+		ok, next := p.spec.Step(st, op.Input, op.Output)
 		if !ok {
 			best = best[:n] // cannot happen with a pure model; keep what replays
 			break
@@ -38,9 +41,9 @@ func explain(ko *keyOps, kr *keyResult) Anomaly {
 		in[id] = true
 	}
 	a.Linearized = len(best)
-	a.State = st.(state).String()
+	a.State = p.spec.DescribeState(st)
 	for _, id := range best[max(0, len(best)-prefixTail):] {
-		a.PrefixTail = append(a.PrefixTail, ref(&ko.ops[id]))
+		a.PrefixTail = append(a.PrefixTail, ref(ops, p, &ko.ops[id]))
 	}
 	// The search got stuck at the earliest return among the ops left out.
 	stuck := -1
@@ -52,15 +55,23 @@ func explain(ko *keyOps, kr *keyResult) Anomaly {
 			stuck = id
 		}
 	}
+	what := "key " + ko.key
+	if ko.key == "" {
+		what = "the history"
+	}
 	if stuck < 0 {
-		a.Explanation = fmt.Sprintf("key %s is not linearizable, but Porcupine recorded no partial linearization to show where", ko.key)
+		a.Explanation = fmt.Sprintf("%s is not linearizable, but Porcupine recorded no partial linearization to show where", what)
 		return a
 	}
-	r := ref(&ko.ops[stuck])
+	r := ref(ops, p, &ko.ops[stuck])
 	a.Op = &r
-	a.Explanation = fmt.Sprintf("%s (history #%d, process %s, %s, %s) cannot be linearized: "+
-		"the longest linearizable prefix has %d of %d ops and leaves the register at %s",
-		r.Description, r.Index, r.Process, r.Type, span(r.Start, r.End), a.Linearized, a.Ops, a.State)
+	when := ""
+	if p.hasTime {
+		when = ", " + span(r.Start, r.End)
+	}
+	a.Explanation = fmt.Sprintf("%s (history #%d, process %s, %s%s) cannot be linearized: "+
+		"the longest linearizable prefix has %d of %d ops and leaves the %s at %s",
+		r.Description, r.Index, r.Process, r.Type, when, a.Linearized, a.Ops, noun, a.State)
 	return a
 }
 
@@ -86,35 +97,72 @@ func before(a, b *porcupine.Operation) bool {
 	return a.Call < b.Call
 }
 
-func ref(op *porcupine.Operation) OpRef {
-	in := op.Input.(*input)
-	out := op.Output.(*output)
+// ref names a porcupine operation by the history ops it came from. Its
+// value is the completion's when the op completed ok with one (a read's
+// result), else the invocation's.
+func ref(ops []history.Op, p *prepared, op *porcupine.Operation) OpRef {
 	m := op.Metadata.(*meta)
+	inv := &ops[m.ipos]
 	r := OpRef{
 		Index:         m.invoke,
 		CompleteIndex: m.complete,
 		Process:       m.process,
+		F:             m.f,
 		Type:          outcome(m.typ),
-		Start:         op.Call,
-		End:           op.Return,
+		Start:         inv.Time,
+		End:           -1,
 		Node:          m.node,
-		Description:   describeOp(in, out),
+		Description:   p.spec.DescribeOperation(op.Input, op.Output),
 	}
-	if op.Return == math.MaxInt64 {
-		r.End = -1
-	}
-	switch in.kind {
-	case kRead:
-		r.F = "read"
-		if out.found {
-			r.Value = out.v
+	value := inv.Value
+	if m.cpos >= 0 {
+		comp := &ops[m.cpos]
+		if op.Return != math.MaxInt64 {
+			r.End = max(comp.Time, inv.Time)
 		}
-	case kWrite:
-		r.F, r.Value = "write", in.v
-	case kCas:
-		r.F, r.Value = "cas", []int64{in.from, in.to}
+		if m.typ == history.OK && len(comp.Value) > 0 {
+			value = comp.Value
+		}
 	}
+	r.Value = decodeValue(value)
 	return r
+}
+
+// decodeValue decodes JSON with integers as int64 (floats stay float64),
+// so values in an OpRef read naturally.
+func decodeValue(v json.RawMessage) any {
+	if len(v) == 0 {
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(v))
+	d.UseNumber()
+	var x any
+	if err := d.Decode(&x); err != nil {
+		return string(v)
+	}
+	return numbers(x)
+}
+
+func numbers(x any) any {
+	switch v := x.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+		return v.String()
+	case []any:
+		for i := range v {
+			v[i] = numbers(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = numbers(v[k])
+		}
+	}
+	return x
 }
 
 func span(start, end int64) string {

@@ -33,10 +33,19 @@ type Options struct {
 	// Timeout bounds the whole check; 0 means none. Keys not decided in
 	// time are unknown, and so is the result unless a key is invalid.
 	Timeout time.Duration
+	// Model is the data type every key holds; nil means CAS registers
+	// that start with no value (NewRegister(true, nil)).
+	Model *Model
+	// Strict makes a client op whose f the model does not know
+	// uninterpretable (its key is unknown) instead of ignored: right for a
+	// history of that model alone, as Knossos checks them.
+	Strict bool
 }
 
 // Details is the Result's Details.
 type Details struct {
+	Model         string    `json:"model,omitempty"`        // the model checked against
+	Init          string    `json:"init,omitempty"`         // every key's initial state
 	Keys          int       `json:"keys"`                   // keys with register ops
 	Checked       int       `json:"checked"`                // keys decided: linearizable or not
 	InvalidKeys   []string  `json:"invalid_keys,omitempty"` // keys that are not linearizable, sorted
@@ -53,7 +62,7 @@ type Details struct {
 
 	// Info is Porcupine's linearization info per key, for the failing keys
 	// and, when the history has at most SmallHistory ops, for every key.
-	// Give it to porcupine.Visualize with Model(), or use
+	// Give it to porcupine.Visualize with Spec(), or use
 	// WriteVisualizations. It is not serialized.
 	Info map[string]porcupine.LinearizationInfo `json:"-"`
 	// Annotations are the nemesis windows of the history, as Porcupine
@@ -61,6 +70,17 @@ type Details struct {
 	Annotations []porcupine.Annotation `json:"-"`
 
 	spans map[string][2]int64 // per key: earliest and latest finite time
+	spec  porcupine.Model     // the porcupine model the info is for
+}
+
+// Spec returns the Porcupine model the linearization info in Info was
+// computed with (the register model when d was not made by Check). Its
+// Step is pure.
+func (d *Details) Spec() porcupine.Model {
+	if d.spec.Step == nil {
+		return spec(defaultModel.NewReader())
+	}
+	return d.spec
 }
 
 // Anomaly describes why a key is not linearizable, from Porcupine's
@@ -84,15 +104,21 @@ type OpRef struct {
 	Process       history.Process `json:"process"`
 	F             string          `json:"f"`
 	Type          string          `json:"type"`     // ok, info, or pending (never completed)
-	Value         any             `json:"value"`    // write: v; cas: [from, to]; read: what it returned
+	Value         any             `json:"value"`    // the completion's value when ok (a read: what it returned), else the invocation's
 	Start         int64           `json:"start_ns"` // invocation time
 	End           int64           `json:"end_ns"`   // completion time; -1 when open-ended
 	Node          string          `json:"node,omitempty"`
 	Description   string          `json:"description"`
 }
 
-// New returns the linearizability checker for per-key CAS registers.
-func New(opts Options) checker.Checker { return &lin{opts: opts} }
+// New returns the linearizability checker: per-key CAS registers unless
+// opts.Model says otherwise.
+func New(opts Options) checker.Checker {
+	if opts.Model == nil {
+		opts.Model = defaultModel
+	}
+	return &lin{opts: opts}
+}
 
 type lin struct{ opts Options }
 
@@ -111,8 +137,11 @@ func (c *lin) Check(ctx context.Context, ops []history.Op) checker.Result {
 		ctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
 		defer cancel()
 	}
-	p := prepare(ops)
+	p := prepare(ops, c.opts.Model, c.opts.Strict)
 	d := &Details{
+		Model:         c.opts.Model.Name,
+		Init:          c.opts.Model.Init,
+		spec:          p.spec,
 		Keys:          len(p.keys),
 		Ops:           p.ops,
 		Indeterminate: p.indeterminate,
@@ -127,7 +156,7 @@ func (c *lin) Check(ctx context.Context, ops []history.Op) checker.Result {
 		d.Malformed = append(d.Malformed, fmt.Sprintf("… and %d more", p.nMalformed-len(p.malformed)))
 	}
 	keepAll := len(ops) <= SmallHistory
-	results := checkKeys(ctx, p.keys, keepAll)
+	results := checkKeys(ctx, p.keys, p.spec, keepAll)
 
 	for i, ko := range p.keys {
 		kr := &results[i]
@@ -137,7 +166,7 @@ func (c *lin) Check(ctx context.Context, ops []history.Op) checker.Result {
 		case porcupine.Illegal:
 			d.Checked++
 			d.InvalidKeys = append(d.InvalidKeys, ko.key)
-			d.Anomalies = append(d.Anomalies, explain(ko, kr))
+			d.Anomalies = append(d.Anomalies, explain(ops, p, c.opts.Model.Noun, ko, kr))
 		default:
 			d.UnknownKeys = append(d.UnknownKeys, ko.key)
 		}
@@ -156,6 +185,12 @@ func (c *lin) Check(ctx context.Context, ops []history.Op) checker.Result {
 
 	r := checker.Result{Checker: Name, Details: d}
 	switch {
+	case len(d.InvalidKeys) == 1 && d.Keys == 1 && d.InvalidKeys[0] == "":
+		r.Verdict = checker.Invalid
+		r.Message = fmt.Sprintf("not linearizable (%s model, %d ops)", c.opts.Model.Name, d.Ops)
+	case len(d.UnknownKeys) == 1 && d.Keys == 1 && d.UnknownKeys[0] == "":
+		r.Verdict = checker.Unknown
+		r.Message = fmt.Sprintf("undecided (%s)", unknownCause(ctx, c.opts, p))
 	case len(d.InvalidKeys) > 0:
 		r.Verdict = checker.Invalid
 		r.Message = fmt.Sprintf("%d of %d %s not linearizable: %s", len(d.InvalidKeys), d.Keys,
@@ -174,7 +209,10 @@ func (c *lin) Check(ctx context.Context, ops []history.Op) checker.Result {
 		d.TimedOut = true
 	case d.Keys == 0:
 		r.Verdict = checker.Valid
-		r.Message = "no register operations to check"
+		r.Message = fmt.Sprintf("no %s operations to check", c.opts.Model.Name)
+	case d.Keys == 1 && p.keys[0].key == "":
+		r.Verdict = checker.Valid
+		r.Message = fmt.Sprintf("linearizable (%s model, %d ops, %d indeterminate)", c.opts.Model.Name, d.Ops, d.Indeterminate)
 	default:
 		r.Verdict = checker.Valid
 		r.Message = fmt.Sprintf("%d %s linearizable (%d ops, %d indeterminate)", d.Keys,
@@ -200,7 +238,7 @@ func unknownCause(ctx context.Context, opts Options, p *prepared) string {
 
 // checkKeys checks every key on a pool of GOMAXPROCS workers, biggest keys
 // first. Every worker has returned when it returns.
-func checkKeys(ctx context.Context, keys []*keyOps, keepAll bool) []keyResult {
+func checkKeys(ctx context.Context, keys []*keyOps, spec porcupine.Model, keepAll bool) []keyResult {
 	results := make([]keyResult, len(keys))
 	order := make([]int, len(keys))
 	for i := range order {
@@ -218,7 +256,7 @@ func checkKeys(ctx context.Context, keys []*keyOps, keepAll bool) []keyResult {
 					return
 				}
 				i := order[n]
-				results[i] = checkKey(ctx, keys[i], keepAll)
+				results[i] = checkKey(ctx, keys[i], spec, keepAll)
 			}
 		})
 	}
@@ -236,7 +274,7 @@ func checkKeys(ctx context.Context, keys []*keyOps, keepAll bool) []keyResult {
 // big keys, and it unwinds faster when cancelled — and only a key found not
 // linearizable is checked again, verbosely, for its info. That second
 // check cannot change the verdict; if it is cut short, the info is partial.
-func checkKey(ctx context.Context, ko *keyOps, keepAll bool) keyResult {
+func checkKey(ctx context.Context, ko *keyOps, spec porcupine.Model, keepAll bool) keyResult {
 	if ko.malformed > 0 {
 		return keyResult{res: porcupine.Unknown}
 	}
@@ -244,7 +282,7 @@ func checkKey(ctx context.Context, ko *keyOps, keepAll bool) keyResult {
 		return keyResult{res: porcupine.Unknown}
 	}
 	if !keepAll {
-		m, cut := watchedModel(ctx)
+		m, cut := watchedModel(ctx, spec)
 		res := porcupine.CheckOperationsTimeout(m, ko.ops, 0)
 		switch {
 		case res == porcupine.Ok:
@@ -252,11 +290,11 @@ func checkKey(ctx context.Context, ko *keyOps, keepAll bool) keyResult {
 		case *cut:
 			return keyResult{res: porcupine.Unknown}
 		}
-		m, _ = watchedModel(ctx)
+		m, _ = watchedModel(ctx, spec)
 		_, info := porcupine.CheckOperationsVerbose(m, ko.ops, 0)
 		return keyResult{res: porcupine.Illegal, info: info, hasInfo: true}
 	}
-	m, cut := watchedModel(ctx)
+	m, cut := watchedModel(ctx, spec)
 	res, info := porcupine.CheckOperationsVerbose(m, ko.ops, 0)
 	if res != porcupine.Ok && *cut {
 		return keyResult{res: porcupine.Unknown, info: info, hasInfo: true}
@@ -264,12 +302,12 @@ func checkKey(ctx context.Context, ko *keyOps, keepAll bool) keyResult {
 	return keyResult{res: res, info: info, hasInfo: true}
 }
 
-// watchedModel is Model with a StepContext that fails every step once ctx
-// is done; *cut tells whether that happened. The model must be used by one
+// watchedModel is m with a StepContext that fails every step once ctx is
+// done; *cut tells whether that happened. The model must be used by one
 // check at a time: Porcupine steps a partition from one goroutine, and we
 // give it a single partition.
-func watchedModel(ctx context.Context) (porcupine.Model, *bool) {
-	m := Model()
+func watchedModel(ctx context.Context, m porcupine.Model) (porcupine.Model, *bool) {
+	step := m.Step
 	cut := new(bool)
 	var n uint32
 	m.StepContext = func(_ context.Context, s, in, out any) (bool, any) {

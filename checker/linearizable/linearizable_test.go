@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anishathalye/porcupine"
 	"github.com/faultline-io/faultline/checker"
 	"github.com/faultline-io/faultline/harness/history"
+	"github.com/faultline-io/faultline/internal/measure"
 )
 
 func check(t *testing.T, ops []history.Op) (checker.Result, *Details) {
@@ -119,9 +121,10 @@ func TestDetails(t *testing.T) {
 	if res.Message != "1 of 2 keys not linearizable: x" {
 		t.Errorf("message %q", res.Message)
 	}
-	want := Details{Keys: 2, Checked: 2, InvalidKeys: []string{"x"}, Ops: 5, Indeterminate: 2, DroppedFailed: 1, DroppedReads: 1, Ignored: 1}
+	want := Details{Model: "cas-register", Init: "nil", Keys: 2, Checked: 2, InvalidKeys: []string{"x"}, Ops: 5, Indeterminate: 2, DroppedFailed: 1, DroppedReads: 1, Ignored: 1}
 	got := *d
 	got.Anomalies, got.Info, got.Annotations, got.spans, got.Visualizable = nil, nil, nil, nil, nil
+	got.spec = porcupine.Model{}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("details\n got %+v\nwant %+v", got, want)
 	}
@@ -420,10 +423,12 @@ func BenchmarkCheck100kOps(b *testing.B) {
 	c := New(Options{})
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := measure.CPUTime()
 	for b.Loop() {
 		if res := c.Check(ctx, ops); res.Verdict != checker.Valid {
 			b.Fatalf("verdict %v: %s", res.Verdict, res.Message)
 		}
 	}
+	b.ReportMetric(float64(measure.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(len(ops)), "history-ops")
 }

@@ -1,148 +1,77 @@
 package linearizable
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/faultline-io/faultline/harness/history"
 )
 
-// kind is what a register op does.
-type kind uint8
+// A Model is a data type the checker can check histories of: how client
+// ops of the history become Porcupine operations, and Porcupine's
+// sequential specification of one key.
+type Model struct {
+	Name string // e.g. "cas-register"
+	Init string // the initial state of every key, for messages ("nil", "0", "{x 0, y 0}")
+	Noun string // what one key's state is, for explanations ("register", "mutex")
+	// NewReader returns a Reader for one check.
+	NewReader func() Reader
+}
 
-const (
-	kRead kind = iota
-	kWrite
-	kCas
+// A Reader interprets the client operations of one history for a Model.
+// The checker pairs each invocation with its completion, drops operations
+// that failed, and calls Read once per remaining operation from a single
+// goroutine; then it calls Spec once.
+type Reader interface {
+	// Read returns the Porcupine input and output of one operation. comp is
+	// its completion: ok, info, or nil when it never completed; an
+	// operation that is not ok is indeterminate, may take effect at any
+	// time after its invocation or never, and is given an open end, so its
+	// output must be one the model accepts whether or not it took effect.
+	// A read's value comes from its completion. Errors wrapping
+	// ErrNotModelOp or ErrTellsNothing drop the operation; any other error
+	// marks it (and its key) uninterpretable.
+	Read(inv, comp *history.Op) (in, out any, err error)
+	// Spec is the Porcupine model of one key. Step must be pure.
+	// DescribeOperation and DescribeState are used in explanations and
+	// visualizations; DescribeOperationMetadata is set by the checker.
+	Spec() porcupine.Model
+}
+
+var (
+	// ErrNotModelOp says an op's f is not one the model knows. Unless
+	// Options.Strict is set the op is ignored (counted in Details.Ignored).
+	ErrNotModelOp = errors.New("not an operation of the model")
+	// ErrTellsNothing says an op constrains nothing, e.g. a read that never
+	// returned; it is dropped (counted in Details.DroppedReads).
+	ErrTellsNothing = errors.New("tells nothing")
 )
-
-// input is what a client asked of the register (porcupine Operation.Input,
-// always a *input).
-type input struct {
-	kind     kind
-	key      string
-	v        int64 // write
-	from, to int64 // cas
-}
-
-// output is what it answered (porcupine Operation.Output, always an
-// *output).
-type output struct {
-	unknown bool  // write or cas that may or may not have taken effect
-	found   bool  // read: the register had a value
-	v       int64 // read: that value
-}
-
-// state is the register: absent, or an integer.
-type state struct {
-	set bool
-	v   int64
-}
-
-func (s state) String() string {
-	if !s.set {
-		return "nil"
-	}
-	return strconv.FormatInt(s.v, 10)
-}
 
 // meta ties a porcupine operation back to the history (Operation.Metadata,
 // always a *meta).
 type meta struct {
-	invoke   int64 // history index of the invocation
-	complete int64 // history index of the completion; -1 when none
-	process  history.Process
-	typ      history.Type // type of the completion; Invoke when it never completed
-	node     string
-	err      string
+	invoke     int64 // history index of the invocation
+	complete   int64 // history index of the completion; -1 when none
+	process    history.Process
+	ipos, cpos int32        // positions in the checked slice of the invocation and completion (-1)
+	typ        history.Type // type of the completion; Invoke when it never completed
+	f          string
+	node       string
+	err        string
 }
 
-// boxed holds the states of small values already in interfaces, so steps
-// to them do not allocate.
-var boxed = func() (b [1024]any) {
-	for i := range b {
-		b[i] = state{set: true, v: int64(i)}
-	}
-	return b
-}()
+// metaAlloc hands out metas from chunks, to keep the allocation count low.
+type metaAlloc struct{ chunk []meta }
 
-func box(v int64) any {
-	if v >= 0 && v < int64(len(boxed)) {
-		return boxed[v]
+func (a *metaAlloc) next() *meta {
+	if len(a.chunk) == 0 {
+		a.chunk = make([]meta, 1024)
 	}
-	return state{set: true, v: v}
-}
-
-func step(s, in, out any) (bool, any) {
-	st := s.(state)
-	i := in.(*input)
-	o := out.(*output)
-	switch i.kind {
-	case kRead:
-		if o.found == st.set && (!o.found || o.v == st.v) {
-			return true, s
-		}
-		return false, nil
-	case kWrite:
-		return true, box(i.v)
-	case kCas:
-		if st.set && st.v == i.from {
-			return true, box(i.to)
-		}
-		// An indeterminate cas linearized where the register does not hold
-		// "from" is a cas that did not swap: still a legal step.
-		return o.unknown, s
-	}
-	return false, nil
-}
-
-func hashState(s any) uint64 {
-	st := s.(state)
-	if !st.set {
-		return 0x5bd1e9955bd1e995
-	}
-	// splitmix64 finalizer
-	z := uint64(st.v) + 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-func describeOp(in, out any) string {
-	i, _ := in.(*input)
-	o, _ := out.(*output)
-	if i == nil || o == nil {
-		return fmt.Sprintf("%v -> %v", in, out)
-	}
-	var b strings.Builder
-	switch i.kind {
-	case kRead:
-		b.WriteString("read ")
-		b.WriteString(i.key)
-		b.WriteString(" → ")
-		b.WriteString(state{set: o.found, v: o.v}.String())
-		return b.String()
-	case kWrite:
-		fmt.Fprintf(&b, "write %s %d", i.key, i.v)
-	case kCas:
-		fmt.Fprintf(&b, "cas %s %d→%d", i.key, i.from, i.to)
-		if !o.unknown {
-			b.WriteString(" ok")
-		}
-	}
-	if o.unknown {
-		b.WriteString(" ?")
-	}
-	return b.String()
-}
-
-func describeState(s any) string {
-	if st, ok := s.(state); ok {
-		return st.String()
-	}
-	return fmt.Sprint(s)
+	m := &a.chunk[0]
+	a.chunk = a.chunk[1:]
+	return m
 }
 
 func describeMeta(m any) string {
@@ -173,17 +102,16 @@ func outcome(t history.Type) string {
 	return t.String()
 }
 
-// Model returns the per-key CAS register model the checker uses: its state
-// is one register (no value, or an integer). Its Step is pure, so it can be
-// given to porcupine.Visualize with the linearization info in Details.
-func Model() porcupine.Model {
-	return porcupine.Model{
-		Init:                      func() any { return state{} },
-		Step:                      step,
-		Equal:                     func(a, b any) bool { return a.(state) == b.(state) },
-		Hash:                      hashState,
-		DescribeOperation:         describeOp,
-		DescribeState:             describeState,
-		DescribeOperationMetadata: describeMeta,
+// spec is r.Spec() with the checker's metadata description and defaults
+// for what a model left out.
+func spec(r Reader) porcupine.Model {
+	m := r.Spec()
+	m.DescribeOperationMetadata = describeMeta
+	if m.DescribeState == nil {
+		m.DescribeState = func(s any) string { return fmt.Sprint(s) }
 	}
+	if m.DescribeOperation == nil {
+		m.DescribeOperation = func(in, out any) string { return fmt.Sprintf("%v → %v", in, out) }
+	}
+	return m
 }

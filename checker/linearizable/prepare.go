@@ -1,12 +1,10 @@
 package linearizable
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/faultline-io/faultline/harness/history"
@@ -27,164 +25,145 @@ type keyOps struct {
 // prepared is a history turned into per-key porcupine histories.
 type prepared struct {
 	keys          []*keyOps // in order of first appearance
-	ops           int       // porcupine operations
-	indeterminate int       // writes and cas kept open-ended
-	droppedFail   int       // fail completions
-	droppedReads  int       // indeterminate reads
-	ignored       int       // client ops of another f, completions with no invocation
-	malformed     []string  // the first maxMalformed uninterpretable ops
+	spec          porcupine.Model
+	ops           int      // porcupine operations
+	indeterminate int      // ops kept open-ended
+	droppedFail   int      // fail completions
+	droppedReads  int      // ops that tell nothing (indeterminate reads)
+	ignored       int      // client ops of another f, completions with no invocation
+	malformed     []string // the first maxMalformed uninterpretable ops
 	nMalformed    int
+	hasTime       bool // some op has a non-zero time
 }
 
-// rec holds what a porcupine operation points to; they are allocated in
-// chunks to keep the allocation count low.
-type rec struct {
-	in  input
-	out output
-	m   meta
-}
-
-type recAlloc struct{ chunk []rec }
-
-func (a *recAlloc) next() *rec {
-	if len(a.chunk) == 0 {
-		a.chunk = make([]rec, 1024)
+// coordinates returns the time axis the check uses: the history's order is
+// its real-time order (Jepsen's convention; a Jepsen history's :time
+// values need not agree with it, and Knossos histories often have none),
+// so op i gets max(Time, previous + 1): strictly increasing, and equal to
+// the op's time whenever times increase. Times so large they could reach
+// the open end (math.MaxInt64) are replaced by positions.
+func coordinates(ops []history.Op) (func(i int) int64, bool) {
+	const limit = math.MaxInt64 / 4
+	hasTime, sane := false, true
+	for i := range ops {
+		t := ops[i].Time
+		hasTime = hasTime || t != 0
+		sane = sane && t < limit && t > -limit
 	}
-	r := &a.chunk[0]
-	a.chunk = a.chunk[1:]
-	return r
+	if !sane {
+		return func(i int) int64 { return int64(i) }, hasTime
+	}
+	last := int64(math.MinInt64)
+	return func(i int) int64 { // called once per op, in order
+		last = max(ops[i].Time, last+1)
+		return last
+	}, hasTime
 }
 
 // prepare pairs invocations with completions and builds one porcupine
 // history per key. See the package documentation for the semantics.
-func prepare(ops []history.Op) *prepared {
+func prepare(ops []history.Op, m *Model, strict bool) *prepared {
 	p := &prepared{}
+	rd := m.NewReader()
 	byKey := map[string]*keyOps{}
-	open := map[history.Process]int{} // client process -> index in ops of its invocation in flight
-	var alloc recAlloc
-	emit := func(inv, comp *history.Op) {
-		var k kind
-		switch inv.F {
-		case "read":
-			k = kRead
-		case "write":
-			k = kWrite
-		case "cas":
-			k = kCas
-		default:
-			p.ignored++
-			return
-		}
+	type inflight struct {
+		pos   int
+		coord int64
+	}
+	open := map[history.Process]inflight{} // client process -> its invocation in flight
+	var metas metaAlloc
+	coord, hasTime := coordinates(ops)
+	p.hasTime = hasTime
+	emit := func(inv inflight, cpos int, ccoord int64) {
+		invOp := &ops[inv.pos]
+		var comp *history.Op
 		typ := history.Invoke // never completed
-		if comp != nil {
+		if cpos >= 0 {
+			comp = &ops[cpos]
 			typ = comp.Type
 		}
 		if typ == history.Fail {
 			p.droppedFail++
 			return
 		}
-		indet := typ != history.OK
-		if indet && k == kRead {
+		in, out, err := rd.Read(invOp, comp)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrTellsNothing):
 			p.droppedReads++
 			return
+		case errors.Is(err, ErrNotModelOp) && !strict:
+			p.ignored++
+			return
 		}
-		ko := byKey[inv.Key]
+		ko := byKey[invOp.Key]
 		if ko == nil {
-			ko = &keyOps{key: inv.Key, start: inv.Time, end: inv.Time}
-			byKey[inv.Key] = ko
+			ko = &keyOps{key: invOp.Key, start: inv.coord, end: inv.coord}
+			byKey[invOp.Key] = ko
 			p.keys = append(p.keys, ko)
 		}
-		r := alloc.next()
-		r.in = input{kind: k, key: inv.Key}
-		r.m = meta{invoke: inv.Index, complete: -1, process: inv.Process, typ: typ, node: inv.Node}
-		if comp != nil {
-			r.m.complete = comp.Index
-			r.m.err = comp.Error
-			if comp.Node != "" {
-				r.m.node = comp.Node
-			}
-		}
-		var bad string
-		switch k {
-		case kWrite:
-			v, ok := inv.IntValue()
-			if !ok {
-				bad = fmt.Sprintf("write value %s is not an integer", orNull(inv.Value))
-			}
-			r.in.v = v
-		case kCas:
-			from, to, ok := casArgs(inv.Value)
-			if !ok {
-				bad = fmt.Sprintf("cas value %s is not [from, to] integers", orNull(inv.Value))
-			}
-			r.in.from, r.in.to = from, to
-		case kRead:
-			if len(comp.Value) > 0 && string(comp.Value) != "null" {
-				v, ok := comp.IntValue()
-				if !ok {
-					bad = fmt.Sprintf("read result %s is neither an integer nor null", comp.Value)
-				}
-				r.out = output{found: true, v: v}
-			}
-		}
-		if bad != "" {
+		if err != nil {
 			ko.malformed++
 			p.nMalformed++
 			if len(p.malformed) < maxMalformed {
-				p.malformed = append(p.malformed, fmt.Sprintf("op %d (process %s, key %q): %s", inv.Index, inv.Process, inv.Key, bad))
+				p.malformed = append(p.malformed, fmt.Sprintf("op %d (process %s, key %q): %v", invOp.Index, invOp.Process, invOp.Key, err))
 			}
 			return
 		}
+		md := metas.next()
+		*md = meta{invoke: invOp.Index, complete: -1, process: invOp.Process, ipos: int32(inv.pos), cpos: -1,
+			typ: typ, f: invOp.F, node: invOp.Node}
 		ret := int64(math.MaxInt64)
-		if indet {
-			r.out.unknown = true
+		if comp != nil {
+			md.complete, md.cpos, md.err = comp.Index, int32(cpos), comp.Error
+			if comp.Node != "" {
+				md.node = comp.Node
+			}
+		}
+		if typ != history.OK {
 			p.indeterminate++
 		} else {
-			ret = max(comp.Time, inv.Time)
+			ret = ccoord
 			ko.end = max(ko.end, ret)
 		}
-		ko.start = min(ko.start, inv.Time)
-		ko.end = max(ko.end, inv.Time)
-		ko.ops = append(ko.ops, porcupine.Operation{
-			Input:    &r.in,
-			Call:     inv.Time,
-			Output:   &r.out,
-			Return:   ret,
-			Metadata: &r.m,
-		})
+		ko.start = min(ko.start, inv.coord)
+		ko.end = max(ko.end, inv.coord)
+		ko.ops = append(ko.ops, porcupine.Operation{Input: in, Call: inv.coord, Output: out, Return: ret, Metadata: md})
 		p.ops++
 	}
 	for i := range ops {
 		op := &ops[i]
+		c := coord(i)
 		if !op.IsClient() {
 			continue
 		}
 		if op.Type == history.Invoke {
-			if j, ok := open[op.Process]; ok { // the previous invocation never completed
-				emit(&ops[j], nil)
+			if prev, ok := open[op.Process]; ok { // the previous invocation never completed
+				emit(prev, -1, 0)
 			}
-			open[op.Process] = i
+			open[op.Process] = inflight{i, c}
 			continue
 		}
-		j, ok := open[op.Process]
+		inv, ok := open[op.Process]
 		if !ok {
 			p.ignored++
 			continue
 		}
 		delete(open, op.Process)
-		emit(&ops[j], op)
+		emit(inv, i, c)
 	}
-	rest := make([]int, 0, len(open))
-	for _, j := range open {
-		rest = append(rest, j)
+	rest := make([]inflight, 0, len(open))
+	for _, inv := range open {
+		rest = append(rest, inv)
 	}
-	slices.Sort(rest)
-	for _, j := range rest {
-		emit(&ops[j], nil)
+	slices.SortFunc(rest, func(a, b inflight) int { return a.pos - b.pos })
+	for _, inv := range rest {
+		emit(inv, -1, 0)
 	}
 	for _, ko := range p.keys {
 		assignClients(ko.ops)
 	}
+	p.spec = spec(rd)
 	return p
 }
 
@@ -201,26 +180,4 @@ func assignClients(ops []porcupine.Operation) {
 		id, _ := slices.BinarySearch(procs, ops[i].Metadata.(*meta).process)
 		ops[i].ClientId = id
 	}
-}
-
-// casArgs reads [from, to]: two integers.
-func casArgs(v json.RawMessage) (from, to int64, ok bool) {
-	b := bytes.TrimSpace(v)
-	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
-		return 0, 0, false
-	}
-	a, c, found := bytes.Cut(b[1:len(b)-1], []byte{','})
-	if !found {
-		return 0, 0, false
-	}
-	from, err1 := strconv.ParseInt(string(bytes.TrimSpace(a)), 10, 64)
-	to, err2 := strconv.ParseInt(string(bytes.TrimSpace(c)), 10, 64)
-	return from, to, err1 == nil && err2 == nil
-}
-
-func orNull(v json.RawMessage) string {
-	if len(v) == 0 {
-		return "null"
-	}
-	return string(v)
 }

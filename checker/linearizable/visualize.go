@@ -79,7 +79,7 @@ func WriteVisualizations(r checker.Result, dir string, extra ...porcupine.Annota
 		}
 	}
 	annotations := append(append([]porcupine.Annotation(nil), d.Annotations...), extra...)
-	model := Model()
+	model := d.Spec()
 	var names []string
 	used := map[string]bool{}
 	for _, key := range sortedCopy(keys) {

@@ -22,28 +22,56 @@ var ErrTruncated = errors.New("history: last line is incomplete")
 // no newline, which a crash can leave half written: then the ops before it
 // are returned together with an error wrapping ErrTruncated.
 func Decode(r io.Reader) ([]Op, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var ops []Op
-	for line := 1; ; line++ {
-		b, readErr := br.ReadBytes('\n')
-		if readErr != nil && readErr != io.EOF {
-			return ops, fmt.Errorf("history: read line %d: %w", line, readErr)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		// Keep what was read before the failure, as a line-by-line reader
+		// would: the complete lines.
+		b = b[:bytes.LastIndexByte(b, '\n')+1]
+		ops, derr := DecodeBytes(b)
+		if derr != nil {
+			return ops, derr
 		}
-		complete := readErr == nil
-		if t := bytes.TrimSpace(b); len(t) > 0 {
-			op, err := decodeLine(t)
-			if err != nil {
+		return ops, fmt.Errorf("history: read line %d: %w", bytes.Count(b, []byte{'\n'})+1, err)
+	}
+	return DecodeBytes(b)
+}
+
+// DecodeBytes is Decode of a history held in memory. Most lines are read by
+// a fast scanner; any line it does not fully understand (escapes in names,
+// unknown or repeated fields, odd numbers, errors) is decoded by
+// encoding/json exactly as before, so the ops and the errors are the same.
+// The ops share a few large buffers for their values and one copy of each
+// distinct f, key, node and error string, which keeps the memory they hold
+// small.
+func DecodeBytes(b []byte) ([]Op, error) {
+	ops := make([]Op, 0, bytes.Count(b, []byte{'\n'})+1)
+	d := lineDecoder{strs: map[string]string{}}
+	for line := 1; len(b) > 0; line++ {
+		l := b
+		i := bytes.IndexByte(b, '\n')
+		complete := i >= 0
+		if complete {
+			l, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		t := bytes.TrimSpace(l)
+		if len(t) == 0 {
+			continue
+		}
+		op, ok := d.fast(t)
+		if !ok {
+			var err error
+			if op, err = decodeLine(t); err != nil {
 				if !complete {
 					return ops, fmt.Errorf("%w (line %d: %v)", ErrTruncated, line, err)
 				}
 				return ops, fmt.Errorf("history: line %d: %w", line, err)
 			}
-			ops = append(ops, op)
 		}
-		if !complete {
-			return ops, nil
-		}
+		ops = append(ops, op)
 	}
+	return ops, nil
 }
 
 func decodeLine(b []byte) (Op, error) {
@@ -64,12 +92,11 @@ func decodeLine(b []byte) (Op, error) {
 
 // ReadFile reads a JSONL history file.
 func ReadFile(path string) ([]Op, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	ops, err := Decode(f)
+	ops, err := DecodeBytes(b)
 	if err != nil {
 		return ops, fmt.Errorf("%s: %w", path, err)
 	}

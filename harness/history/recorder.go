@@ -134,3 +134,14 @@ func (r *Recorder) Len() int {
 	defer r.mu.Unlock()
 	return len(r.ops)
 }
+
+// Since returns a copy of the ops recorded from index i on, so a watcher
+// can follow the history without copying all of it each time.
+func (r *Recorder) Since(i int) []Op {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i < 0 || i >= len(r.ops) {
+		return nil
+	}
+	return append([]Op(nil), r.ops[i:]...)
+}

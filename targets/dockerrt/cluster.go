@@ -37,6 +37,14 @@ type ClusterSpec struct {
 	Cmd  func(node string, index int) []string
 	Env  []string                         // environment of every node
 	Logf func(format string, args ...any) // progress lines; may be nil
+	// Entrypoint replaces the image's entrypoint when set, e.g.
+	// ["/usr/local/bin/etcd"] for an image that has only a CMD.
+	Entrypoint []string
+	// SidecarImage is the image of the netfault sidecars, which run
+	// `/faultline node netfault …`: a node image from EnsureImage. Empty
+	// means Image, which suits nodes that run the faultline binary; a
+	// target whose image holds another program must set it.
+	SidecarImage string
 }
 
 // Cluster is one run's network and node containers.
@@ -54,6 +62,7 @@ type Cluster struct {
 	mu      sync.Mutex // guards grudge and applied
 	grudge  map[string][]netip.Addr
 	applied map[string]ruleState // what the node's namespace holds, as far as we know
+	faults  faultState           // partition options and packet faults (faults.go); guarded by mu
 }
 
 // ruleState is the rule set installed in one incarnation of a node's
@@ -146,16 +155,7 @@ func (r *Runtime) CreateCluster(ctx context.Context, spec ClusterSpec) (_ *Clust
 			}
 		}
 	}()
-	// Creating objects is never cancelled in flight: a request cancelled
-	// half-way may still create its object on the daemon after a cleanup
-	// has looked (seen with Ctrl-C during start-up). Cancellation is
-	// honoured between steps instead.
-	mkCtx, cancelMk := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancelMk()
-	if err := c.createNetwork(mkCtx); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := c.createNetwork(ctx); err != nil {
 		return nil, err
 	}
 	for i, n := range c.nodes {
@@ -166,24 +166,18 @@ func (r *Runtime) CreateCluster(ctx context.Context, spec ClusterSpec) (_ *Clust
 	// Create and start the nodes in parallel.
 	var mu sync.Mutex
 	err = parallel(c.nodes, func(n string) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		id, err := c.createNode(mkCtx, n)
+		id, err := c.createNode(ctx, n)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		c.ids[n] = id
 		mu.Unlock()
-		if err := r.cli.ContainerStart(mkCtx, id, container.StartOptions{}); err != nil {
+		if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 			return fmt.Errorf("start node %s: %w", n, err)
 		}
 		return nil
 	})
-	if err == nil {
-		err = ctx.Err()
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +249,12 @@ func (c *Cluster) createNode(ctx context.Context, n string) (string, error) {
 	init := true
 	resp, err := c.rt.cli.ContainerCreate(ctx,
 		&container.Config{
-			Image:    c.spec.Image,
-			Hostname: n,
-			Cmd:      cmd,
-			Env:      c.spec.Env,
-			Labels:   labels,
+			Image:      c.spec.Image,
+			Hostname:   n,
+			Entrypoint: c.spec.Entrypoint,
+			Cmd:        cmd,
+			Env:        c.spec.Env,
+			Labels:     labels,
 		},
 		&container.HostConfig{
 			NetworkMode: container.NetworkMode(c.netName),

@@ -10,7 +10,11 @@
 // be pinned), and one container per node, `faultline-<run>-<node>`, whose
 // hostname and network alias are the node name and whose IPv4 address is
 // .10, .11, … of that /24. Node images are FROM scratch plus the faultline
-// binary itself (see EnsureImage), tagged by the binary's hash.
+// binary itself (see EnsureImage), tagged by the binary's hash. A target
+// whose nodes run another program (etcd, a user's service) ships it with
+// EnsureImageFromBinary (FROM scratch plus that static binary) or names an
+// image the host has (HasImage), and gives ClusterSpec.SidecarImage a
+// faultline image for the partition sidecars.
 //
 // Every container and network carries
 //
@@ -48,7 +52,26 @@
 //
 // A one-way grudge is one-way only for datagrams: when n1 drops n2, TCP
 // between them fails in both directions, because n1 also drops n2's
-// answers (SYN-ACKs). Partitions are silent drops, so peers see timeouts.
+// answers (SYN-ACKs). PartitionWith with targets.PartitionOptions.OneWay
+// makes it one-way for connections too: n1 then drops only packets of
+// flows n2 initiated (`ct direction original`), so n2 cannot reach n1
+// while n1's own connections to n2 work, answers included. Partitions
+// are silent drops, so peers see timeouts; with Reject, dropped packets
+// are answered with ICMP admin-prohibited and senders fail at once.
+//
+// # Packet faults
+//
+// Shape degrades the traffic between chosen nodes and the rest, in the
+// same sidecar run and the same table: loss is an nftables `numgen random`
+// drop at the receiver; rate, delay, jitter, duplication and reordering
+// are applied at the sender by an htb qdisc (fa17:) on the node's uplink,
+// with netem under the shaped class where the kernel has sch_netem, and
+// packets to shaped peers are put in that class by an output rule that
+// sets their priority, so traffic to the controller is not shaped.
+// ProbePacket runs `netfault probe` to find which of these the kernel
+// supports (this machine's kernel has no netem). Heal and Unshape remove
+// the qdisc too. Partition options and packet faults are part of the
+// node's rule set (netfault.Rules), kept in sync exactly as the grudge.
 //
 // Paused nodes (tested against Docker 20.10, API 1.41): a sidecar CAN join
 // the network namespace of a paused node (Docker counts a paused container
@@ -65,9 +88,9 @@
 // Kill and Restart, and so does whatever it wrote to its filesystem (such
 // as /data). Its network namespace does not: Docker gives a restarted
 // container a fresh one, without the partition rules. The Cluster
-// therefore remembers the grudge in force and re-applies the node's part
-// of it after every Restart (there is a window of a few hundred
-// milliseconds, between the start and the sidecar's batch, when the
-// restarted node is not yet partitioned). A node that is killed while a
+// therefore remembers the grudge (and the packet faults) in force and
+// re-applies the node's part of it after every Restart (there is a
+// window of a few hundred milliseconds, between the start and the
+// sidecar's batch, when the restarted node is not yet partitioned). A node that is killed while a
 // partition is applied gets its rules when it is restarted.
 package dockerrt

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/pkg/jsonmessage"
 )
@@ -96,7 +97,56 @@ func (r *Runtime) EnsureImage(ctx context.Context, binaryPath string) (string, e
 	labels := r.baseLabels("")
 	labels[LabelRole] = RoleImage
 	labels[LabelBinary] = full
-	buildCtx, err := buildContext(bin, labels)
+	return r.buildImage(ctx, tag, bin, "/faultline", labels)
+}
+
+// EnsureImageFromBinary returns ref (repo:tag), building it unless it
+// exists, as an image FROM scratch holding the static binary binaryPath
+// at path (absolute, e.g. /usr/local/bin/etcd), an empty /tmp (01777) and
+// /data, and ENTRYPOINT [path]. It is how targets ship a system under
+// test that is not the faultline binary. The caller picks a ref that
+// changes with the binary (a version or a hash): an existing ref is used
+// as it is. The image carries the owner label, so `faultline clean
+// --images` removes it.
+func (r *Runtime) EnsureImageFromBinary(ctx context.Context, ref, binaryPath, path string) (string, error) {
+	if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") || strings.Contains(path, "..") {
+		return "", fmt.Errorf("image %s: path in the image %q must be an absolute file path", ref, path)
+	}
+	r.imageMu.Lock()
+	defer r.imageMu.Unlock()
+	if _, err := r.cli.ImageInspect(ctx, ref); err == nil {
+		return ref, nil
+	}
+	if err := checkStaticELF(binaryPath); err != nil {
+		return "", fmt.Errorf("image %s: cannot ship %s into a FROM scratch image: %w", ref, binaryPath, err)
+	}
+	bin, err := os.ReadFile(binaryPath)
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", ref, err)
+	}
+	sum := sha256.Sum256(bin)
+	labels := r.baseLabels("")
+	labels[LabelRole] = RoleImage
+	labels[LabelBinary] = hex.EncodeToString(sum[:])
+	return r.buildImage(ctx, ref, bin, path, labels)
+}
+
+// HasImage reports whether ref (a name or id) exists on the daemon.
+func (r *Runtime) HasImage(ctx context.Context, ref string) (bool, error) {
+	_, err := r.cli.ImageInspect(ctx, ref)
+	if err == nil {
+		return true, nil
+	}
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return false, fmt.Errorf("inspect image %s: %w", ref, err)
+}
+
+// buildImage builds tag FROM scratch with bin at path and ENTRYPOINT
+// [path]; the caller holds imageMu.
+func (r *Runtime) buildImage(ctx context.Context, tag string, bin []byte, path string, labels map[string]string) (string, error) {
+	buildCtx, err := buildContextAt(bin, path, labels)
 	if err != nil {
 		return "", err
 	}
@@ -141,16 +191,17 @@ func (r *Runtime) builtElsewhere(ctx context.Context, tag string) bool {
 	return err == nil
 }
 
-// dockerfile is the node image's Dockerfile. COPY of a directory keeps
-// the modes of what it holds, so tmp/ arrives as /tmp with mode 01777.
-func dockerfile(labels map[string]string) string {
+// dockerfile is a node image's Dockerfile, with the binary at entrypoint.
+// COPY of a directory keeps the modes of what it holds, so tmp/ arrives as
+// /tmp with mode 01777.
+func dockerfile(entrypoint string, labels map[string]string) string {
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/faultline\"]\n")
+	fmt.Fprintf(&b, "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [%s]\n", strconv.Quote(entrypoint))
 	if len(keys) > 0 {
 		b.WriteString("LABEL")
 		for _, k := range keys {
@@ -161,22 +212,38 @@ func dockerfile(labels map[string]string) string {
 	return b.String()
 }
 
-// buildContext is the tar build context: the Dockerfile and rootfs/ with
-// the binary, tmp/ (01777) and data/.
+// buildContext is the tar build context of a faultline node image.
 func buildContext(bin []byte, labels map[string]string) (*bytes.Buffer, error) {
+	return buildContextAt(bin, "/faultline", labels)
+}
+
+// buildContextAt is a tar build context: the Dockerfile and rootfs/ with
+// the binary at path (and its parent directories), tmp/ (01777) and data/.
+func buildContextAt(bin []byte, path string, labels map[string]string) (*bytes.Buffer, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	epoch := time.Unix(0, 0)
-	entries := []struct {
+	type entry struct {
 		hdr  tar.Header
 		body []byte
-	}{
-		{tar.Header{Name: "Dockerfile", Mode: 0o644, Typeflag: tar.TypeReg}, []byte(dockerfile(labels))},
-		{tar.Header{Name: "rootfs/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
-		{tar.Header{Name: "rootfs/faultline", Mode: 0o755, Typeflag: tar.TypeReg}, bin},
-		{tar.Header{Name: "rootfs/tmp/", Mode: 0o1777, Typeflag: tar.TypeDir}, nil},
-		{tar.Header{Name: "rootfs/data/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
 	}
+	entries := []entry{
+		{tar.Header{Name: "Dockerfile", Mode: 0o644, Typeflag: tar.TypeReg}, []byte(dockerfile(path, labels))},
+		{tar.Header{Name: "rootfs/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
+	}
+	dirs := map[string]bool{"tmp": true, "data": true}
+	rel := strings.TrimPrefix(path, "/")
+	for i, c := range rel {
+		if c == '/' && !dirs[rel[:i]] {
+			dirs[rel[:i]] = true
+			entries = append(entries, entry{tar.Header{Name: "rootfs/" + rel[:i] + "/", Mode: 0o755, Typeflag: tar.TypeDir}, nil})
+		}
+	}
+	entries = append(entries,
+		entry{tar.Header{Name: "rootfs/" + rel, Mode: 0o755, Typeflag: tar.TypeReg}, bin},
+		entry{tar.Header{Name: "rootfs/tmp/", Mode: 0o1777, Typeflag: tar.TypeDir}, nil},
+		entry{tar.Header{Name: "rootfs/data/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
+	)
 	for _, e := range entries {
 		h := e.hdr
 		h.Size = int64(len(e.body))

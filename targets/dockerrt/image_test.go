@@ -76,3 +76,34 @@ func TestBuildContext(t *testing.T) {
 		}
 	}
 }
+
+// An image for another program (EnsureImageFromBinary) has the binary at
+// its path, with the parent directories, as the entrypoint.
+func TestBuildContextAt(t *testing.T) {
+	buf, err := buildContextAt([]byte("etcd"), "/usr/local/bin/etcd", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(buf)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Name == "Dockerfile" {
+			b, _ := io.ReadAll(tr)
+			if want := "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/usr/local/bin/etcd\"]\n"; string(b) != want {
+				t.Errorf("Dockerfile:\n%s\nwant:\n%s", b, want)
+			}
+		}
+	}
+	want := "Dockerfile rootfs/ rootfs/usr/ rootfs/usr/local/ rootfs/usr/local/bin/ rootfs/usr/local/bin/etcd rootfs/tmp/ rootfs/data/"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("entries %s, want %s", got, want)
+	}
+}

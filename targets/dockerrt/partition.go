@@ -33,17 +33,7 @@ const unknownRules = "?"
 // grudge stays in force, so a later Partition, Heal, Restart or Resume
 // retries them.
 func (c *Cluster) Partition(ctx context.Context, g targets.Grudge) error {
-	want, err := c.resolve(g)
-	if err != nil {
-		return err
-	}
-	c.faultMu.Lock()
-	defer c.faultMu.Unlock()
-	c.mu.Lock()
-	c.grudge = want
-	c.mu.Unlock()
-	c.logf("partition: %s", describeGrudge(c.nodes, g))
-	return c.syncAll(ctx)
+	return c.PartitionWith(ctx, g, targets.PartitionOptions{}) // faults.go
 }
 
 // Heal clears the grudge in force and removes the rules from every running
@@ -154,10 +144,10 @@ func (c *Cluster) syncNodeLocked(ctx context.Context, node, id string) error {
 		return nil
 	}
 	c.mu.Lock()
-	want := c.grudge[node]
+	want := c.rulesLocked(node) // the grudge, partition options and packet faults (faults.go)
 	rec, ok := c.applied[node]
 	c.mu.Unlock()
-	wantKey := dropKey(want)
+	wantKey := ruleKey(want)
 	haveKey := "" // a namespace we never touched holds no rules of ours
 	if ok && rec.startedAt == st.StartedAt {
 		haveKey = rec.key
@@ -165,11 +155,9 @@ func (c *Cluster) syncNodeLocked(ctx context.Context, node, id string) error {
 	if haveKey == wantKey {
 		return nil
 	}
-	var args []string
-	if len(want) == 0 {
+	args := want.Args()
+	if args == nil {
 		args = []string{"heal"}
-	} else {
-		args = []string{"apply", "--drop", wantKey}
 	}
 	err = c.runSidecar(ctx, node, id, args)
 	c.mu.Lock()
@@ -193,12 +181,22 @@ func (c *Cluster) syncNodeLocked(ctx context.Context, node, id string) error {
 // sharing the node's network namespace with CAP_NET_ADMIN as its only
 // capability, waits for it, checks its exit code and removes it.
 func (c *Cluster) runSidecar(ctx context.Context, node, id string, args []string) error {
+	_, err := c.sidecar(ctx, node, id, args)
+	return err
+}
+
+// sidecar is runSidecar that also returns what the sidecar printed.
+func (c *Cluster) sidecar(ctx context.Context, node, id string, args []string) (string, error) {
 	labels := c.rt.baseLabels(c.spec.RunID)
 	labels[LabelRole] = RoleSidecar
 	labels[LabelNode] = node
 	cmd := append([]string{"node", "netfault"}, args...)
+	image := c.spec.SidecarImage
+	if image == "" {
+		image = c.spec.Image
+	}
 	resp, err := c.rt.cli.ContainerCreate(ctx,
-		&container.Config{Image: c.spec.Image, Cmd: cmd, Labels: labels},
+		&container.Config{Image: image, Cmd: cmd, Labels: labels},
 		&container.HostConfig{
 			NetworkMode: container.NetworkMode("container:" + id),
 			// NET_ADMIN is all nftables needs; the rest of Docker's
@@ -208,7 +206,7 @@ func (c *Cluster) runSidecar(ctx context.Context, node, id string, args []string
 		},
 		nil, nil, ContainerName(c.spec.RunID, node)+"-netfault-"+randHex(4))
 	if err != nil {
-		return fmt.Errorf("create netfault sidecar: %w", err)
+		return "", fmt.Errorf("create netfault sidecar: %w", err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -216,23 +214,23 @@ func (c *Cluster) runSidecar(ctx context.Context, node, id string, args []string
 		_ = c.rt.cli.ContainerRemove(rctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	}()
 	if err := c.rt.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return fmt.Errorf("start netfault sidecar: %w", err)
+		return "", fmt.Errorf("start netfault sidecar: %w", err)
 	}
 	waitC, errC := c.rt.cli.ContainerWait(ctx, resp.ID, container.WaitConditionNotRunning)
 	var code int64
 	select {
 	case w := <-waitC:
 		if w.Error != nil && w.Error.Message != "" {
-			return fmt.Errorf("netfault sidecar: %s", w.Error.Message)
+			return "", fmt.Errorf("netfault sidecar: %s", w.Error.Message)
 		}
 		code = w.StatusCode
 	case err := <-errC:
-		return fmt.Errorf("wait for netfault sidecar: %w", err)
+		return "", fmt.Errorf("wait for netfault sidecar: %w", err)
 	}
 	if code != 0 {
-		return fmt.Errorf("`faultline %s` exited with %d: %s", strings.Join(cmd, " "), code, c.sidecarOutput(ctx, resp.ID))
+		return "", fmt.Errorf("`faultline %s` exited with %d: %s", strings.Join(cmd, " "), code, c.sidecarOutput(ctx, resp.ID))
 	}
-	return nil
+	return c.sidecarOutput(ctx, resp.ID), nil
 }
 
 func (c *Cluster) sidecarOutput(ctx context.Context, id string) string {

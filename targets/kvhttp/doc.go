@@ -8,6 +8,15 @@
 //	POST /kv/write  {"key":"k","value":3}        -> 200 {}
 //	POST /kv/cas    {"key":"k","from":1,"to":2}  -> 200 {"swapped":true}
 //	GET  /status                                 -> 200 {"id":1,"name":"n1","leader":2,"term":4,"commit":17,"applied":17}
+//	POST /kv/txn    {"ops":[{"f":"append","key":"x","value":3},{"f":"read","key":"x"}]}
+//	                -> 200 {"results":[null,[1,3]]}  or  200 {"aborted":true,"reason":"…"}
+//
+// /kv/txn (served when the backend is a TxnBackend) applies its micro-ops
+// (targets.TxnOp: read, write, append, add, init, transfer) in order, all
+// or nothing; results has one entry per micro-op, what a read saw (null,
+// an integer or a list) and null for the others. An aborted transaction
+// took no effect: the Client returns it as a definite
+// *targets.TxnAbortedError.
 //
 // Any other answer carries {"error":"…","definite":true|false}: 400 for a
 // malformed request (always definite: it was never processed), 503 for a

@@ -16,6 +16,7 @@ const (
 	PathRead   = "/kv/read"
 	PathWrite  = "/kv/write"
 	PathCAS    = "/kv/cas"
+	PathTxn    = "/kv/txn"
 	PathStatus = "/status"
 )
 
@@ -53,6 +54,25 @@ type CASResponse struct {
 	Swapped bool `json:"swapped"`
 }
 
+// MaxTxnOps bounds the micro-ops of one transaction.
+const MaxTxnOps = 1024
+
+// TxnRequest is the body of POST /kv/txn: micro-ops applied in order, all
+// or nothing (see targets.TxnOp).
+type TxnRequest struct {
+	Ops []targets.TxnOp `json:"ops"`
+}
+
+// TxnResponse answers a transaction. Results has one entry per op (what a
+// read saw, null for the others). Aborted says the transaction as a whole
+// was refused at apply time, Reason why: a definite no-op, like a CAS that
+// did not swap.
+type TxnResponse struct {
+	Results []targets.TxnValue `json:"results,omitempty"`
+	Aborted bool               `json:"aborted,omitempty"`
+	Reason  string             `json:"reason,omitempty"`
+}
+
 // Status is a node's view of its cluster, from GET /status.
 type Status struct {
 	ID      uint64 `json:"id"`
@@ -81,10 +101,20 @@ type Backend interface {
 	Status() Status
 }
 
-// Handler serves the protocol over b: POST /kv/read, /kv/write, /kv/cas and
-// GET /status.
+// TxnBackend is the optional capability of a Backend that runs
+// transactions. Txn returns *targets.TxnAbortedError when the transaction
+// was refused as a whole; other errors are classified as Backend's.
+type TxnBackend interface {
+	Txn(ctx context.Context, ops []targets.TxnOp) ([]targets.TxnValue, error)
+}
+
+// Handler serves the protocol over b: POST /kv/read, /kv/write, /kv/cas,
+// /kv/txn (when b is a TxnBackend) and GET /status.
 func Handler(b Backend) http.Handler {
 	mux := http.NewServeMux()
+	if tb, ok := b.(TxnBackend); ok {
+		mux.HandleFunc(PathTxn, func(w http.ResponseWriter, r *http.Request) { serveTxn(w, r, tb) })
+	}
 	mux.HandleFunc(PathRead, func(w http.ResponseWriter, r *http.Request) {
 		var req ReadRequest
 		if !decode(w, r, &req) {
@@ -156,6 +186,12 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 		key = v.Key
 	case *CASRequest:
 		key = v.Key
+	case *TxnRequest:
+		if err := v.validate(); err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "malformed request: " + err.Error(), Definite: true})
+			return false
+		}
+		return true
 	}
 	if key == "" {
 		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: "malformed request: empty key", Definite: true})

@@ -12,6 +12,7 @@ import (
 	"github.com/faultline-io/faultline/targets"
 	"github.com/faultline-io/faultline/targets/dockerrt"
 	"github.com/faultline-io/faultline/targets/kvhttp"
+	"github.com/faultline-io/faultline/targets/nodeclock"
 	"github.com/faultline-io/faultline/targets/raft/node"
 )
 
@@ -51,6 +52,7 @@ type Target struct {
 	image   string
 	cluster *dockerrt.Cluster
 	nodes   []targets.Node
+	clocks  nodeclock.Remote // the node clocks and their mirrors (faults.go)
 }
 
 var (
@@ -243,7 +245,10 @@ func (t *Target) Restart(ctx context.Context, n string) error {
 	if err := t.need(); err != nil {
 		return err
 	}
-	return t.cluster.Restart(ctx, n)
+	if err := t.cluster.Restart(ctx, n); err != nil {
+		return err
+	}
+	return t.reimposeClock(ctx, n, true) // faults.go
 }
 
 // Pause implements targets.Pauser.
@@ -259,7 +264,10 @@ func (t *Target) Resume(ctx context.Context, n string) error {
 	if err := t.need(); err != nil {
 		return err
 	}
-	return t.cluster.Resume(ctx, n)
+	if err := t.cluster.Resume(ctx, n); err != nil {
+		return err
+	}
+	return t.reimposeClock(ctx, n, false) // faults.go
 }
 
 // Partition implements targets.Partitioner.
@@ -288,6 +296,14 @@ func (t *Target) CollectLogs(ctx context.Context, dir string) error {
 
 // NewKVClient implements targets.KVClientFactory.
 func (t *Target) NewKVClient(n targets.Node) (targets.KVClient, error) {
+	return kvhttp.NewClient(n.Addr), nil
+}
+
+var _ targets.TxnClientFactory = (*Target)(nil)
+
+// NewTxnClient implements targets.TxnClientFactory: transactions go
+// through the Raft log (POST /kv/txn).
+func (t *Target) NewTxnClient(n targets.Node) (targets.TxnClient, error) {
 	return kvhttp.NewClient(n.Addr), nil
 }
 

@@ -3,16 +3,24 @@
 //
 //	faultline node listen --addr :7000
 //	faultline node probe --to HOST:PORT [--timeout 1s]
+//	faultline node probe --to HOST:PORT,HOST:PORT,… --json [--timeout 1s]
+//	faultline node probe --to HOST:PORT --count 200 [--udp] [--timeout 1s]
 //
 // listen answers every TCP connection with "hello from <hostname>\n" and
-// closes it; probe dials, reads that line, prints it and exits 0, or
-// fails (non-zero exit) when the connection or the read does not succeed
-// within the timeout.
+// closes it, and echoes every UDP datagram sent to the same port. probe
+// dials, reads that line, prints it and exits 0, or fails (non-zero exit)
+// when the connection or the read does not succeed within the timeout.
+// With several targets and --json it probes them all at once and prints
+// {"HOST:PORT": "ok" | "error text", …}, exiting 0. With --count it
+// measures delivery instead: that many TCP exchanges one after another
+// (each within the timeout), or with --udp that many numbered datagrams
+// whose echoes it counts, and prints a Delivery as JSON.
 package netcheck
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,8 +46,11 @@ type ListenArgs struct {
 
 // ProbeArgs are the flags of `node probe`.
 type ProbeArgs struct {
-	To      string
+	To      string // one HOST:PORT, or several (comma-separated) with JSON
 	Timeout time.Duration
+	JSON    bool // print a JSON map of outcomes, one per target
+	Count   int  // > 0: measure delivery over this many exchanges
+	UDP     bool // with Count: datagrams and echoes instead of TCP
 }
 
 // ParseListen parses `--addr HOST:PORT` (default ":7000").
@@ -62,12 +73,15 @@ func ParseListen(args []string) (ListenArgs, error) {
 
 // ParseProbe parses `--to HOST:PORT [--timeout D]`.
 func ParseProbe(args []string) (ProbeArgs, error) {
-	const usage = "usage: probe --to HOST:PORT [--timeout 1s]"
+	const usage = "usage: probe --to HOST:PORT[,HOST:PORT…] [--timeout 1s] [--json] [--count N [--udp]]"
 	var a ProbeArgs
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&a.To, "to", "", "HOST:PORT to dial")
 	fs.DurationVar(&a.Timeout, "timeout", time.Second, "time allowed for dialling and reading the greeting")
+	fs.BoolVar(&a.JSON, "json", false, "print a JSON map of outcomes, one per target")
+	fs.IntVar(&a.Count, "count", 0, "measure delivery over this many exchanges")
+	fs.BoolVar(&a.UDP, "udp", false, "with --count: send datagrams and count their echoes")
 	if err := fs.Parse(args); err != nil {
 		return a, fmt.Errorf("probe: %v; %s", err, usage)
 	}
@@ -77,8 +91,20 @@ func ParseProbe(args []string) (ProbeArgs, error) {
 	if a.To == "" {
 		return a, errors.New("probe: --to is required; " + usage)
 	}
-	if host, port, err := net.SplitHostPort(a.To); err != nil || host == "" || port == "" {
-		return a, fmt.Errorf("probe: --to %q is not HOST:PORT", a.To)
+	tos := strings.Split(a.To, ",")
+	for _, to := range tos {
+		if host, port, err := net.SplitHostPort(to); err != nil || host == "" || port == "" {
+			return a, fmt.Errorf("probe: --to %q is not HOST:PORT", to)
+		}
+	}
+	if len(tos) > 1 && (!a.JSON || a.Count > 0) {
+		return a, errors.New("probe: several targets need --json and no --count; " + usage)
+	}
+	if a.Count < 0 || a.Count > 100000 {
+		return a, fmt.Errorf("probe: --count %d: want 0 to 100000", a.Count)
+	}
+	if a.UDP && a.Count == 0 {
+		return a, errors.New("probe: --udp needs --count; " + usage)
 	}
 	if a.Timeout <= 0 {
 		return a, fmt.Errorf("probe: --timeout must be positive, not %s", a.Timeout)
@@ -103,7 +129,13 @@ func ListenMain(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "listen: %s serving on %s\n", host, ln.Addr())
+	pc, err := net.ListenPacket("udp", a.Addr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	go Echo(ctx, pc)
+	fmt.Fprintf(os.Stderr, "listen: %s serving on %s (tcp greeting, udp echo)\n", host, ln.Addr())
 	return Serve(ctx, ln, host)
 }
 
@@ -142,6 +174,12 @@ func ProbeMain(ctx context.Context, args []string) error {
 	a, err := ParseProbe(args)
 	if err != nil {
 		return err
+	}
+	switch {
+	case a.Count > 0:
+		return json.NewEncoder(os.Stdout).Encode(Measure(ctx, a.To, a.UDP, a.Count, a.Timeout))
+	case a.JSON:
+		return json.NewEncoder(os.Stdout).Encode(ProbeAll(ctx, strings.Split(a.To, ","), a.Timeout))
 	}
 	line, err := Probe(ctx, a.To, a.Timeout)
 	if err != nil {

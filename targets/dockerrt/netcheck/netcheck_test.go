@@ -102,3 +102,60 @@ func TestProbeTimesOutOnSilentServer(t *testing.T) {
 		t.Errorf("probe took %v despite a 150ms timeout", d)
 	}
 }
+
+func TestParseProbeModes(t *testing.T) {
+	a, err := ParseProbe([]string{"--to", "n1:7000,n2:7000", "--json"})
+	if err != nil || !a.JSON {
+		t.Errorf("several targets: %+v %v", a, err)
+	}
+	a, err = ParseProbe([]string{"--to", "n1:7000", "--count", "50", "--udp"})
+	if err != nil || a.Count != 50 || !a.UDP {
+		t.Errorf("count: %+v %v", a, err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--to", "n1:7000,n2:7000"}, "several targets need --json"},
+		{[]string{"--to", "n1:7000,n2", "--json"}, `"n2" is not HOST:PORT`},
+		{[]string{"--to", "n1:7000", "--udp"}, "--udp needs --count"},
+		{[]string{"--to", "n1:7000", "--count", "-1"}, "--count -1"},
+	} {
+		if _, err := ParseProbe(c.args); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestMeasureAndProbeAllOnLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go Serve(ctx, ln, "lo")
+	go Echo(ctx, pc)
+	if d := Measure(ctx, addr, true, 50, time.Second); d.Sent != 50 || d.Received != 50 || d.Proto != "udp" {
+		t.Errorf("udp on loopback: %+v", d)
+	}
+	if d := Measure(ctx, addr, false, 5, time.Second); d.Sent != 5 || d.Received != 5 {
+		t.Errorf("tcp on loopback: %+v", d)
+	}
+	// A closed port: nothing is delivered.
+	dead, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	deadAddr := dead.LocalAddr().String()
+	dead.Close()
+	if d := Measure(ctx, deadAddr, true, 10, 200*time.Millisecond); d.Received != 0 {
+		t.Errorf("udp to a closed port: %+v", d)
+	}
+	got := ProbeAll(ctx, []string{addr, deadAddr}, 500*time.Millisecond)
+	if got[addr] != "ok" || got[deadAddr] == "ok" || len(got) != 2 {
+		t.Errorf("ProbeAll = %v", got)
+	}
+}

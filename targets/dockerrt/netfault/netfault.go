@@ -1,16 +1,3 @@
-// Package netfault is the nftables agent that runs inside a one-shot
-// sidecar container sharing a node's network namespace (see
-// targets/dockerrt). It is the node program `faultline node netfault`.
-//
-// All its rules live in a table of their own, `inet faultline` by default,
-// so that applying and healing never touch the rules Docker keeps in the
-// same namespace (the NAT rules of the embedded DNS server): it never
-// flushes the ruleset, and it heals by deleting its table.
-//
-// It works in the current network namespace only. Entering another
-// namespace (setns) needs CAP_SYS_ADMIN, which the sidecar does not have;
-// the sidecar gets the node's namespace from Docker instead
-// (NetworkMode "container:<id>") and CAP_NET_ADMIN only.
 package netfault
 
 import (
@@ -19,8 +6,10 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
@@ -29,16 +18,89 @@ import (
 // owns.
 const DefaultTable = "faultline"
 
-// ChainName is the name of the input chain inside the table.
-const ChainName = "input"
+// Chain names inside the table.
+const (
+	ChainName   = "input"  // drops and losses, on packets arriving
+	OutputChain = "output" // classifies packets leaving for shaping
+)
 
-// Apply installs, in one atomic batch, table `inet <table>` with an input
-// chain (hook input, filter priority) that drops every IPv4 packet whose
-// source address is in dropFrom, or rejects it with ICMP(x)
-// admin-prohibited when reject is true. Any previous version of the table
-// is replaced in the same batch, so there is no moment without rules and
-// no moment with a mix of old and new ones. An empty dropFrom leaves an
-// empty chain. Only IPv4 addresses are accepted.
+// Rules is everything the agent imposes on one node's namespace.
+type Rules struct {
+	// Drop lists the sources whose packets are dropped (a partition).
+	Drop []netip.Addr
+	// Reject answers dropped packets with ICMP(x) admin-prohibited.
+	Reject bool
+	// OneWay drops only packets of flows the source initiated (conntrack
+	// direction "original"): connections the node itself opens to a
+	// dropped source keep working, answers included.
+	OneWay bool
+	// LossPercent of the packets from LossFrom are dropped at random.
+	LossPercent float64
+	LossFrom    []netip.Addr
+	// Shape applies to packets this node sends to ShapeTo.
+	ShapeTo []netip.Addr
+	Shape   Shape
+}
+
+// Shape is egress shaping: a rate through htb, and netem's delay,
+// jitter, duplication and reordering where the kernel has sch_netem.
+type Shape struct {
+	RateBits         uint64 // bits per second; 0 = unlimited
+	Delay, Jitter    time.Duration
+	DuplicatePercent float64
+	ReorderPercent   float64
+}
+
+func (s Shape) empty() bool {
+	return s.RateBits == 0 && s.Delay == 0 && s.Jitter == 0 && s.DuplicatePercent == 0 && s.ReorderPercent == 0
+}
+
+// needsNetem says whether the shape needs sch_netem (anything but a rate).
+func (s Shape) needsNetem() bool {
+	return s.Delay > 0 || s.Jitter > 0 || s.DuplicatePercent > 0 || s.ReorderPercent > 0
+}
+
+// Empty says there is nothing to impose: the namespace should be healed.
+func (r Rules) Empty() bool {
+	return len(r.Drop) == 0 && (r.LossPercent == 0 || len(r.LossFrom) == 0) && (len(r.ShapeTo) == 0 || r.Shape.empty())
+}
+
+func (r Rules) validate() error {
+	for _, set := range [][]netip.Addr{r.Drop, r.LossFrom, r.ShapeTo} {
+		for _, a := range set {
+			if !a.Is4() {
+				return fmt.Errorf("%s is not an IPv4 address", a)
+			}
+		}
+	}
+	if r.LossPercent < 0 || r.LossPercent > 100 {
+		return fmt.Errorf("loss %v%% is not a percentage", r.LossPercent)
+	}
+	if (r.LossPercent > 0) != (len(r.LossFrom) > 0) {
+		return errors.New("--loss and --loss-from go together")
+	}
+	if (len(r.ShapeTo) > 0) != !r.Shape.empty() {
+		return errors.New("--shape-to and a shape (--rate, --delay, --jitter, --duplicate, --reorder) go together")
+	}
+	if r.Shape.Jitter > 0 && r.Shape.Delay == 0 {
+		return errors.New("--jitter needs --delay")
+	}
+	if r.Shape.ReorderPercent > 0 && r.Shape.Delay == 0 {
+		return errors.New("--reorder needs --delay (netem reorders against a delay)")
+	}
+	if r.Shape.Delay > DefaultDelayLimit {
+		return fmt.Errorf("--delay %v is longer than %v", r.Shape.Delay, DefaultDelayLimit)
+	}
+	if r.Empty() {
+		return errors.New("nothing to apply: give --drop, --loss with --loss-from, or --shape-to with a shape (to remove all rules use heal)")
+	}
+	return nil
+}
+
+// Apply installs a partition: table `inet <table>` dropping (or
+// rejecting) every IPv4 packet whose source is in dropFrom. It is
+// ApplyRules with only Drop and Reject set; an empty dropFrom leaves an
+// empty input chain.
 func Apply(table string, dropFrom []netip.Addr, reject bool) error {
 	if table == "" {
 		table = DefaultTable
@@ -46,11 +108,53 @@ func Apply(table string, dropFrom []netip.Addr, reject bool) error {
 	if err := checkTableName(table); err != nil {
 		return err
 	}
-	for _, a := range dropFrom {
-		if !a.Is4() {
-			return fmt.Errorf("netfault: %s is not an IPv4 address", a)
+	r := Rules{Drop: dropFrom, Reject: reject}
+	if err := r.validateAddrs(); err != nil {
+		return err
+	}
+	return writeTable(table, r)
+}
+
+func (r Rules) validateAddrs() error {
+	for _, set := range [][]netip.Addr{r.Drop, r.LossFrom, r.ShapeTo} {
+		for _, a := range set {
+			if !a.Is4() {
+				return fmt.Errorf("netfault: %s is not an IPv4 address", a)
+			}
 		}
 	}
+	return nil
+}
+
+// ApplyRules makes the namespace hold exactly r: first the egress
+// qdisc (installed, replaced or removed), then, in one atomic nftables
+// batch, table `inet <table>` with an input chain (hook input, filter
+// priority) for drops and losses and an output chain that classifies
+// packets to ShapeTo into the shaped class. Any previous version of the
+// table is replaced in the same batch, so there is no moment without
+// rules and no moment with a mix of old and new ones.
+func ApplyRules(table string, r Rules) error {
+	if table == "" {
+		table = DefaultTable
+	}
+	if err := checkTableName(table); err != nil {
+		return err
+	}
+	if err := r.validate(); err != nil {
+		return fmt.Errorf("netfault: %w", err)
+	}
+	shaped := len(r.ShapeTo) > 0
+	if shaped {
+		if err := installShape(r.Shape); err != nil {
+			return err
+		}
+	} else if err := removeShape(); err != nil {
+		return err
+	}
+	return writeTable(table, r)
+}
+
+func writeTable(table string, r Rules) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("netfault: open netlink: %w", err)
@@ -63,7 +167,7 @@ func Apply(table string, dropFrom []netip.Addr, reject bool) error {
 	c.DelTable(t)
 	c.AddTable(t)
 	policy := nftables.ChainPolicyAccept
-	ch := c.AddChain(&nftables.Chain{
+	in := c.AddChain(&nftables.Chain{
 		Name:     ChainName,
 		Table:    t,
 		Type:     nftables.ChainTypeFilter,
@@ -71,8 +175,26 @@ func Apply(table string, dropFrom []netip.Addr, reject bool) error {
 		Priority: nftables.ChainPriorityFilter,
 		Policy:   &policy,
 	})
-	for _, a := range dropFrom {
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: ruleExprs(a, reject)})
+	for _, a := range r.Drop {
+		c.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: dropExprs(a, r.Reject, r.OneWay)})
+	}
+	if r.LossPercent > 0 {
+		for _, a := range r.LossFrom {
+			c.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: lossExprs(a, r.LossPercent)})
+		}
+	}
+	if len(r.ShapeTo) > 0 {
+		out := c.AddChain(&nftables.Chain{
+			Name:     OutputChain,
+			Table:    t,
+			Type:     nftables.ChainTypeFilter,
+			Hooknum:  nftables.ChainHookOutput,
+			Priority: nftables.ChainPriorityFilter,
+			Policy:   &policy,
+		})
+		for _, a := range r.ShapeTo {
+			c.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: classifyExprs(a)})
+		}
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("netfault: apply table inet %s: %w", table, hint(err))
@@ -80,26 +202,73 @@ func Apply(table string, dropFrom []netip.Addr, reject bool) error {
 	return nil
 }
 
-// ruleExprs matches `meta nfproto ipv4 ip saddr <a> counter drop|reject`.
-func ruleExprs(a netip.Addr, reject bool) []expr.Any {
+// matchAddr matches `meta nfproto ipv4 ip saddr|daddr <a>`.
+func matchAddr(a netip.Addr, dest bool) []expr.Any {
 	ip := a.As4()
-	var verdict expr.Any = &expr.Verdict{Kind: expr.VerdictDrop}
-	if reject {
-		verdict = &expr.Reject{Type: unix.NFT_REJECT_ICMPX_UNREACH, Code: unix.NFT_REJECT_ICMPX_ADMIN_PROHIBITED}
+	off := uint32(12) // IPv4 source address: 4 bytes at offset 12 of the network header
+	if dest {
+		off = 16
 	}
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.NFPROTO_IPV4}},
-		// IPv4 source address: 4 bytes at offset 12 of the network header.
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: 4},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ip[:]},
-		&expr.Counter{},
-		verdict,
 	}
 }
 
-// Heal deletes table `inet <table>`. A table that is already gone counts
-// as healed. Nothing else in the namespace is touched.
+// ruleExprs is `ip saddr <a> counter drop|reject` (a partition rule).
+func ruleExprs(a netip.Addr, reject bool) []expr.Any { return dropExprs(a, reject, false) }
+
+// dropExprs matches `meta nfproto ipv4 ip saddr <a> [ct direction
+// original] counter drop|reject`.
+func dropExprs(a netip.Addr, reject, oneWay bool) []expr.Any {
+	e := matchAddr(a, false)
+	if oneWay {
+		// Only packets of flows <a> started: the node's own connections
+		// to <a> see <a>'s answers in the "reply" direction.
+		e = append(e,
+			&expr.Ct{Register: 1, Key: expr.CtKeyDIRECTION},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0}}, // IP_CT_DIR_ORIGINAL
+		)
+	}
+	var verdict expr.Any = &expr.Verdict{Kind: expr.VerdictDrop}
+	if reject {
+		verdict = &expr.Reject{Type: unix.NFT_REJECT_ICMPX_UNREACH, Code: unix.NFT_REJECT_ICMPX_ADMIN_PROHIBITED}
+	}
+	return append(e, &expr.Counter{}, verdict)
+}
+
+// lossScale is the resolution of the loss percentage (0.01 %).
+const lossScale = 10000
+
+// lossExprs is `ip saddr <a> numgen random mod 10000 < pct*100 counter
+// drop`. numgen leaves a host-endian number and cmp compares bytes, so
+// the number is turned big-endian first.
+func lossExprs(a netip.Addr, pct float64) []expr.Any {
+	threshold := uint32(pct * lossScale / 100)
+	return append(matchAddr(a, false),
+		&expr.Numgen{Register: 1, Modulus: lossScale, Type: unix.NFT_NG_RANDOM},
+		&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
+		&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: binaryutil.BigEndian.PutUint32(threshold)},
+		&expr.Counter{},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	)
+}
+
+// classifyExprs is `ip daddr <a> meta priority set <shaped class>`: htb
+// puts a packet whose priority names one of its classes into that class.
+func classifyExprs(a netip.Addr) []expr.Any {
+	return append(matchAddr(a, true),
+		&expr.Immediate{Register: 1, Data: binaryutil.NativeEndian.PutUint32(shapedClass)},
+		&expr.Meta{Key: expr.MetaKeyPRIORITY, SourceRegister: true, Register: 1},
+		&expr.Counter{},
+	)
+}
+
+// Heal deletes table `inet <table>` and the agent's egress qdisc. What
+// is already gone counts as healed. Nothing else in the namespace is
+// touched.
 func Heal(table string) error {
 	if table == "" {
 		table = DefaultTable
@@ -107,6 +276,13 @@ func Heal(table string) error {
 	if err := checkTableName(table); err != nil {
 		return err
 	}
+	if err := removeShape(); err != nil {
+		return err
+	}
+	return deleteTable(table)
+}
+
+func deleteTable(table string) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("netfault: open netlink: %w", err)

@@ -21,6 +21,16 @@ const (
 	// BugStaleRead serves reads from local state without a ReadIndex
 	// quorum check, so a partitioned or lagging node returns stale values.
 	BugStaleRead = "stale-read"
+	// BugAckBeforeCommit answers a write as soon as raft took the proposal,
+	// before it is committed and applied.
+	BugAckBeforeCommit = "ack-before-commit"
+	// BugSkipReplay takes the persisted commit index as applied on
+	// restart, so the entries after the last snapshot are never applied.
+	BugSkipReplay = "skip-replay"
+	// BugLeaseRead serves reads from the leader's lease
+	// (ReadOnlyLeaseBased) timed with the node's wall clock, which a clock
+	// set back or running slow stretches past a new leader's election.
+	BugLeaseRead = "lease-read"
 )
 
 // Bug documents one seeded bug.
@@ -35,6 +45,21 @@ var bugs = []Bug{
 		Name:    BugStaleRead,
 		Help:    "reads return the node's local state without a ReadIndex quorum check, so a partitioned, paused or lagging node serves stale values",
 		Nemesis: []string{"partition", "pause"},
+	},
+	{
+		Name:    BugAckBeforeCommit,
+		Help:    "a write is acknowledged as soon as raft accepts the proposal, before it commits: a leader cut off from the majority acknowledges writes that a new leader overwrites, and even without faults a read can miss a write already acknowledged",
+		Nemesis: []string{"partition"},
+	},
+	{
+		Name:    BugSkipReplay,
+		Help:    "on restart the node records as applied everything its journal says is committed, without applying the entries after the last snapshot (etcd 3.5's data-inconsistency bug had the applied index persisted ahead of the apply): a node back from a crash serves and computes on a state that lacks those writes, and diverges from the others",
+		Nemesis: []string{"kill"},
+	},
+	{
+		Name:    BugLeaseRead,
+		Help:    "reads are served from the leader's lease (ReadOnlyLeaseBased with CheckQuorum), timed with the node's wall clock: a leader whose clock is set back or runs slow and that is cut off from the majority keeps serving reads after a new leader was elected; only clock faults expose it",
+		Nemesis: []string{"clock", "partition"},
 	},
 }
 

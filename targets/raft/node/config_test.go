@@ -34,7 +34,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--id", "1", "--peers", "1=n1:7000,1=n2:7000", "--data", "/d"}, "given twice"},
 		{[]string{"--id", "4", "--peers", "1=n1:7000,2=n2:7000", "--data", "/d"}, "not among the peers"},
 		{[]string{"--id", "1", "--peers", "1=n1:7000"}, "--data is required"},
-		{[]string{"--id", "1", "--peers", "1=n1:7000", "--data", "/d", "--bug", "nope"}, `unknown bug "nope" (have: stale-read)`},
+		{[]string{"--id", "1", "--peers", "1=n1:7000", "--data", "/d", "--bug", "nope"}, `unknown bug "nope" (have: stale-read`},
 		{[]string{"--id", "1", "--peers", "1=n1:7000", "--data", "/d", "--tick", "0s"}, "--tick must be positive"},
 		{[]string{"--id", "1", "--peers", "1=n1:7000", "--data", "/d", "--tick", "fast"}, `invalid value "fast" for flag -tick`},
 		{[]string{"--id", "1", "--peers", "1=n1:7000", "--data", "/d", "--election-ticks", "1"}, "must exceed"},

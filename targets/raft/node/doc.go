@@ -7,7 +7,7 @@
 // # One server, one goroutine for raft
 //
 // A single HTTP server on --listen carries both the client API
-// (kvhttp.Handler: /kv/read, /kv/write, /kv/cas, /status) and peer traffic
+// (kvhttp.Handler: /kv/read, /kv/write, /kv/cas, /kv/txn, /status) and peer traffic
 // (POST /raft, a batch of protobuf raftpb.Messages per request, each
 // prefixed by its uvarint length). Peers are addressed by host:port (Docker
 // DNS names n1…n5); each has its own sender goroutine with a bounded queue
@@ -57,6 +57,20 @@
 // when the request's deadline passes after proposing, the entry may still
 // commit and the error is indeterminate.
 //
+// Transactions (/kv/txn, txn.go) are proposed the same way, as one entry
+// carrying every micro-op, and run at apply time against an overlay of the
+// keys they touch: read, write, append (to a list), add, init (write if
+// absent) and transfer (which aborts the whole transaction when an account
+// is missing or the source holds less than the amount, so balances never
+// go negative). A micro-op on the wrong kind of value aborts too; an
+// aborted transaction changes nothing and is answered as a definite
+// failure. Since a transaction is a log entry, its reads are linearizable
+// without ReadIndex, and it is in the journal like any write. The state
+// holds integers and lists side by side (a key is one or the other; the
+// plain read/write/cas API sees integers only, and a plain write replaces
+// a list); snapshots carry both ("data" and "lists", the latter absent in
+// older snapshots).
+//
 // Reads are linearizable through ReadIndex with ReadOnlySafe: the node asks
 // for a read index under a unique request context (any node may ask; a
 // follower forwards to the leader), the leader answers with its commit
@@ -75,6 +89,13 @@
 // --bug stale-read (BugStaleRead) makes Read return the local map at once,
 // with no ReadIndex: a node cut off from the majority, paused, or just
 // lagging serves stale values, which a linearizability checker catches
-// under partitions. Bugs are named in one place (config.go: bugs, Bugs,
-// LookupBug); an unknown name is refused at startup.
+// under partitions. --bug ack-before-commit (BugAckBeforeCommit) answers a
+// write once raft took the proposal, before it commits: acknowledged writes
+// can be lost when a cut-off leader's entries are overwritten, and reads
+// can miss them meanwhile. --bug skip-replay (BugSkipReplay) takes the
+// persisted commit index as applied on restart, so the committed entries
+// after the last snapshot are never applied on a node that crashed: it
+// serves, and computes compare-and-sets on, a state that lacks them. Bugs
+// are named in one place (config.go: bugs, Bugs, LookupBug); an unknown
+// name is refused at startup. docs/bugs.md describes each one.
 package node

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+
+	"github.com/faultline-io/faultline/targets"
 )
 
 // reqID names one proposal uniquely across the cluster and across restarts
@@ -28,6 +30,8 @@ type command struct {
 	Value int64  `json:"v,omitempty"` // write
 	From  int64  `json:"f,omitempty"` // cas
 	To    int64  `json:"t,omitempty"` // cas
+
+	Txn []targets.TxnOp `json:"x,omitempty"` // txn: its micro-ops (txn.go)
 }
 
 func encodeCommand(c command) []byte {
@@ -47,6 +51,9 @@ func decodeCommand(b []byte) (command, error) {
 // result is what applying a command produced, handed to the proposer.
 type result struct {
 	Swapped bool // cas
+
+	Reads []targets.TxnValue // txn: what each micro-op read
+	Abort string             // txn: why it was refused as a whole
 }
 
 // kvState is the replicated state machine: a map from key to integer, and
@@ -55,6 +62,7 @@ type result struct {
 type kvState struct {
 	mu      sync.Mutex
 	data    map[string]int64
+	lists   map[string][]int64 // list values (txn appends); a key is in data or lists, not both
 	applied uint64
 	// advanced is closed (and replaced) whenever applied moves, to wake
 	// reads waiting for an index.
@@ -62,7 +70,7 @@ type kvState struct {
 }
 
 func newKVState() *kvState {
-	return &kvState{data: map[string]int64{}, advanced: make(chan struct{})}
+	return &kvState{data: map[string]int64{}, lists: map[string][]int64{}, advanced: make(chan struct{})}
 }
 
 // apply runs c at index. The caller is the raft loop.
@@ -73,11 +81,14 @@ func (s *kvState) apply(index uint64, c command) (result, error) {
 	switch c.Op {
 	case opWrite:
 		s.data[c.Key] = c.Value
+		delete(s.lists, c.Key) // a plain write replaces a list too
 	case opCAS:
 		if v, ok := s.data[c.Key]; ok && v == c.From {
 			s.data[c.Key] = c.To
 			res.Swapped = true
 		}
+	case opTxn:
+		res.Reads, res.Abort = s.applyTxnLocked(c.Txn)
 	default:
 		s.setAppliedLocked(index)
 		return res, fmt.Errorf("unknown operation %q", c.Op)
@@ -130,14 +141,15 @@ func (s *kvState) appliedIndex() uint64 {
 
 // snapshotData is the state machine as stored in a raft snapshot.
 type snapshotData struct {
-	Data map[string]int64 `json:"data"`
+	Data  map[string]int64   `json:"data"`
+	Lists map[string][]int64 `json:"lists,omitempty"` // absent in snapshots from before transactions
 }
 
 // marshal encodes the state as of its applied index.
 func (s *kvState) marshal() ([]byte, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := json.Marshal(snapshotData{Data: s.data})
+	b, err := json.Marshal(snapshotData{Data: s.data, Lists: s.lists})
 	return b, s.applied, err
 }
 
@@ -152,9 +164,13 @@ func (s *kvState) restore(index uint64, b []byte) error {
 	if d.Data == nil {
 		d.Data = map[string]int64{}
 	}
+	if d.Lists == nil {
+		d.Lists = map[string][]int64{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.data = d.Data
+	s.lists = d.Lists
 	s.applied = index
 	close(s.advanced)
 	s.advanced = make(chan struct{})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/faultline-io/faultline/targets"
 	"github.com/faultline-io/faultline/targets/kvhttp"
+	"github.com/faultline-io/faultline/targets/nodeclock"
 )
 
 // defaultOpTimeout bounds an operation whose context has no deadline.
@@ -52,6 +53,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(pathRaft, raftHandler(s.recvc, s.done))
+	s.mountAdmin(mux) // /admin/clock (clock.go)
 	mux.Handle("/", kvhttp.Handler(s))
 	srv := &http.Server{
 		Handler:           mux,
@@ -136,6 +138,11 @@ type server struct {
 	reads     map[string]chan uint64
 
 	lead, term, commit atomic.Uint64 // for Status
+
+	clk   *nodeclock.Clock // protocol time, skewable at run time (clock.go)
+	lease leaseState       // loop: the lease of the lease-read bug (lease.go)
+
+	skipApply uint64 // loop: the skip-replay bug's wrongly trusted applied index
 }
 
 // newServer opens the journal and recovers raft and the state machine from
@@ -160,6 +167,7 @@ func newServer(cfg Config) (s *server, err error) {
 		reads:     map[string]chan uint64{},
 		confState: &pb.ConfState{},
 		hs:        &pb.HardState{},
+		clk:       nodeclock.New(),
 	}
 
 	j, batches, torn, err := openJournal(cfg.DataDir)
@@ -182,6 +190,11 @@ func newServer(cfg Config) (s *server, err error) {
 		}
 	}
 
+	if cfg.Bug == BugSkipReplay && !fresh {
+		// SEEDED BUG: the state machine trusts the persisted commit index
+		// as applied; apply skips the entries up to it.
+		s.skipApply = s.hs.GetCommit()
+	}
 	rc := &raft.Config{
 		ID:                        cfg.ID,
 		ElectionTick:              cfg.ElectionTicks,
@@ -194,7 +207,7 @@ func newServer(cfg Config) (s *server, err error) {
 		MaxInflightMsgs:           256,
 		CheckQuorum:               true,
 		PreVote:                   true,
-		ReadOnlyOption:            raft.ReadOnlySafe,
+		ReadOnlyOption:            readOnlyOption(cfg.Bug), // ReadOnlySafe but for the lease-read bug
 		Logger:                    raftLogger{s.log},
 	}
 	if err := func() (err error) {
@@ -291,7 +304,7 @@ func (s *server) replay(batches []*batch) (err error) {
 // the journal) that makes continuing unsafe.
 func (s *server) loop(ctx context.Context) error {
 	defer close(s.done)
-	ticker := time.NewTicker(s.cfg.Tick)
+	ticker := s.clk.NewTicker(s.cfg.Tick) // ticks follow the node clock's rate
 	defer ticker.Stop()
 	for {
 		select {
@@ -300,12 +313,12 @@ func (s *server) loop(ctx context.Context) error {
 		case <-ticker.C:
 			s.rn.Tick()
 		case m := <-s.recvc:
-			_ = s.rn.Step(m)
+			s.step(m) // lease.go
 		moreMsgs: // batch what is queued into one Ready
 			for range 256 {
 				select {
 				case m := <-s.recvc:
-					_ = s.rn.Step(m)
+					s.step(m)
 				default:
 					break moreMsgs
 				}
@@ -351,6 +364,10 @@ func (s *server) handleReq(r loopReq) {
 		return
 	}
 	if r.read {
+		if err := s.leaseCheck(); err != nil { // lease-read bug only (lease.go)
+			r.errc <- targets.Definite(err)
+			return
+		}
 		s.rn.ReadIndex(r.data)
 		r.errc <- nil
 		return
@@ -401,6 +418,7 @@ func (s *server) processReady() error {
 			if m.GetTo() == s.cfg.ID {
 				continue
 			}
+			s.stampHeartbeat(m) // lease-read bug only (lease.go)
 			if !s.tr.send(m) && m.GetType() == pb.MsgSnap {
 				s.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
 			}
@@ -464,6 +482,10 @@ func (s *server) apply(ents []*pb.Entry) {
 		}
 		switch e.GetType() {
 		case pb.EntryNormal:
+			if idx <= s.skipApply { // SEEDED BUG skip-replay: never applied
+				s.kv.setApplied(idx)
+				continue
+			}
 			if len(e.GetData()) == 0 { // a new leader's empty entry
 				s.kv.setApplied(idx)
 				continue
@@ -603,6 +625,15 @@ func (s *server) propose(ctx context.Context, c command) (result, error) {
 
 // Write sets key to value once the write is committed and applied here.
 func (s *server) Write(ctx context.Context, key string, value int64) error {
+	if s.cfg.Bug == BugAckBeforeCommit {
+		// SEEDED BUG: acknowledged once raft took the proposal; it may
+		// never commit, and reads may not see it yet.
+		c := command{ID: s.newID(), Op: opWrite, Key: key, Value: value}
+		if err := s.submit(ctx, loopReq{data: encodeCommand(c)}); err != nil {
+			return targets.Definite(fmt.Errorf("write not proposed: %w", err))
+		}
+		return nil
+	}
 	_, err := s.propose(ctx, command{Op: opWrite, Key: key, Value: value})
 	return err
 }

@@ -1,0 +1,150 @@
+package models
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-io/faultline/checker"
+	"github.com/faultline-io/faultline/checker/linearizable"
+	"github.com/faultline-io/faultline/harness/history/edn"
+)
+
+// knossosTimeout bounds the check of one Knossos history: a history not
+// decided in time is unknown, which the test reports as a mismatch rather
+// than forcing a verdict.
+const knossosTimeout = 30 * time.Second
+
+// sharedData is ../shared/data beside the module root: where the Knossos
+// histories live, outside the repository (see its SOURCES.md).
+func sharedData(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "data")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+type knossosCase struct {
+	path  string // relative to the data folder
+	valid bool
+	model string
+	init  string // EDN
+}
+
+// readExpected reads EXPECTED.tsv: path, expected (linearizable or
+// NOT_linearizable), model as "name(init X)", then notes.
+func readExpected(t testing.TB, file string) []knossosCase {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []knossosCase
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		cols := strings.Split(sc.Text(), "\t")
+		if line == 1 || strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		if len(cols) < 3 {
+			t.Fatalf("%s:%d: want path, expected, model columns: %q", file, line, sc.Text())
+		}
+		c := knossosCase{path: cols[0]}
+		switch cols[1] {
+		case "linearizable":
+			c.valid = true
+		case "NOT_linearizable":
+		default:
+			t.Fatalf("%s:%d: unknown expectation %q", file, line, cols[1])
+		}
+		name, init, ok := strings.Cut(cols[2], "(")
+		init, ok2 := strings.CutSuffix(init, ")")
+		init, ok3 := strings.CutPrefix(init, "init ")
+		if !ok || !ok2 || !ok3 {
+			t.Fatalf("%s:%d: model %q is not name(init X)", file, line, cols[2])
+		}
+		c.model, c.init = name, init
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestKnossosHistories checks every history EXPECTED.tsv lists with the
+// model it names and wants the verdict it gives. `make knossos` runs it.
+func TestKnossosHistories(t *testing.T) {
+	data := sharedData(t)
+	expected := filepath.Join(data, "EXPECTED.tsv")
+	if _, err := os.Stat(expected); err != nil {
+		t.Skipf("Knossos histories not available (%v): they live in ../shared/data beside the repository, see SOURCES.md there", err)
+	}
+	cases := readExpected(t, expected)
+	if len(cases) == 0 {
+		t.Fatal("EXPECTED.tsv lists no history")
+	}
+	start := time.Now()
+	var slow []string
+	matched := 0
+	for _, c := range cases {
+		t.Run(strings.TrimPrefix(c.path, "knossos/data/"), func(t *testing.T) {
+			ops, err := edn.ReadFile(filepath.Join(data, c.path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			init, err := edn.ToJSON([]byte(c.init))
+			if err != nil {
+				t.Fatalf("init %q: %v", c.init, err)
+			}
+			m, err := New(c.model, init)
+			if err != nil {
+				t.Fatal(err)
+			}
+			began := time.Now()
+			res := Checker(m, knossosTimeout).Check(context.Background(), ops)
+			took := time.Since(began)
+			if took > time.Second {
+				slow = append(slow, fmt.Sprintf("%s %v", c.path, took.Round(time.Millisecond)))
+			}
+			want := checker.Invalid
+			if c.valid {
+				want = checker.Valid
+			}
+			if res.Verdict != want {
+				t.Errorf("%d ops, model %s init %s: verdict %v, want %v (%s)", len(ops), c.model, c.init, res.Verdict, want, res.Message)
+				return
+			}
+			d := res.Details.(*linearizable.Details)
+			if len(d.Malformed) > 0 {
+				t.Errorf("uninterpretable ops: %v", d.Malformed)
+			}
+			if want == checker.Invalid && (len(d.Anomalies) == 0 || d.Anomalies[0].Explanation == "") {
+				t.Errorf("invalid without an explanation: %+v", d.Anomalies)
+			}
+			matched++
+			t.Logf("%v in %v: %s", res.Verdict, took.Round(time.Microsecond), res.Message)
+		})
+	}
+	t.Logf("%d of %d histories match EXPECTED.tsv; %v in all", matched, len(cases), time.Since(start).Round(time.Millisecond))
+	if len(slow) > 0 {
+		t.Logf("slower than 1s: %s", strings.Join(slow, "; "))
+	}
+}

@@ -1,0 +1,7 @@
+package node
+
+import "github.com/faultline-io/faultline/targets"
+
+func init() {
+	targets.RegisterNodeProgram("paxos", Main)
+}
