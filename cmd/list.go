@@ -3,6 +3,8 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -23,6 +25,8 @@ type bugJSON struct {
 	Name    string   `json:"name"`
 	Help    string   `json:"help"`
 	Nemesis []string `json:"nemesis"`
+	// NemesisOpts aim those faults (--nemesis-opt), when the bug needs it.
+	NemesisOpts map[string]string `json:"nemesis_opts,omitempty"`
 }
 
 type targetJSON struct {
@@ -48,7 +52,7 @@ func newTargetsCmd() *cobra.Command {
 					t.Options = append(t.Options, optionJSON(o))
 				}
 				for _, b := range i.Bugs {
-					t.Bugs = append(t.Bugs, bugJSON{Name: b.Name, Help: b.Help, Nemesis: append([]string{}, b.Nemesis...)})
+					t.Bugs = append(t.Bugs, bugJSON{Name: b.Name, Help: b.Help, Nemesis: append([]string{}, b.Nemesis...), NemesisOpts: b.NemesisOpts})
 				}
 				all = append(all, t)
 			}
@@ -66,7 +70,7 @@ func newTargetsCmd() *cobra.Command {
 					tw.Append(o.Name, o.Default, o.Help)
 				}
 				for _, b := range t.Bugs {
-					tw.Append("bug="+b.Name, "", b.Help+" (exposed by: "+strings.Join(b.Nemesis, ", ")+")")
+					tw.Append("bug="+b.Name, "", b.Help+" (exposed by: "+strings.Join(b.Nemesis, ", ")+optsSuffix(b.NemesisOpts)+")")
 				}
 				if err := tw.Render(); err != nil {
 					return err
@@ -117,4 +121,16 @@ func newNemesesCmd() *cobra.Command {
 			return tw.Render()
 		},
 	}
+}
+
+// optsSuffix shows a bug's nemesis options as " with k=v k=v", sorted.
+func optsSuffix(opts map[string]string) string {
+	if len(opts) == 0 {
+		return ""
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		kv = append(kv, k+"="+opts[k])
+	}
+	return " with " + strings.Join(kv, " ")
 }

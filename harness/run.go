@@ -219,7 +219,7 @@ func (r *run) exercise(ctx context.Context, gen workloads.Generator, faults []ne
 	loadCtx, stopLoad := context.WithTimeout(ctx, cfg.TimeLimit)
 	defer stopLoad()
 	sched := &nemesis.Schedule{
-		Faults: faults, Interval: cfg.NemesisInterval, Warmup: cfg.NemesisInterval / 2,
+		Faults: faults, Interval: cfg.NemesisInterval, Options: cfg.NemesisOpts, Warmup: cfg.NemesisInterval / 2,
 		Rand: rand.New(rand.NewPCG(uint64(cfg.Seed), 3)), History: r.rec, Logf: r.logf,
 	}
 	// Faults that must check the running cluster (packet faults probe the

@@ -1,6 +1,8 @@
 package nemesis
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -98,6 +100,20 @@ var (
 	registry = map[string]registration{}
 )
 
+// Suffixes of the per-class timing options: partition-hold=10s holds
+// each partition about 10 s, clock-quiet=1s leaves about 1 s between
+// clock faults. Both default to the schedule's Interval.
+const (
+	HoldSuffix  = "-hold"
+	QuietSuffix = "-quiet"
+)
+
+// Bounds of a hold or quiet time.
+const (
+	minPhase = 100 * time.Millisecond
+	maxPhase = time.Hour
+)
+
 // Register makes a fault available by name; it panics on a duplicate.
 func Register(info Info, f Factory) {
 	mu.Lock()
@@ -105,6 +121,12 @@ func Register(info Info, f Factory) {
 	if _, dup := registry[info.Name]; dup {
 		panic("nemesis: Register called twice for " + info.Name)
 	}
+	// Every fault class gets its own hold and quiet times (the schedule's
+	// loop for it), defaulting to --nemesis-interval.
+	info.Options = append(info.Options,
+		OptionSpec{Name: info.Name + HoldSuffix, Help: "mean time a " + info.Name + " fault is held (default: --nemesis-interval)", Check: checkDuration(minPhase, maxPhase)},
+		OptionSpec{Name: info.Name + QuietSuffix, Help: "mean quiet time between " + info.Name + " faults (default: --nemesis-interval)", Check: checkDuration(minPhase, maxPhase)},
+	)
 	registry[info.Name] = registration{info, f}
 }
 

@@ -585,3 +585,29 @@ func TestClockDriftDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestPerClassHoldAndQuiet(t *testing.T) {
+	r := newRich(5)
+	opts := map[string]string{"clock-hold": "10s", "clock-quiet": "1s", "partition-quiet": "250ms"}
+	faults, _, err := Build([]string{"clock", "partition", "kill"}, Env{Target: r, Nodes: nodeNames(5), Rand: rand.New(rand.NewPCG(1, 1)), Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Schedule{Faults: faults, Interval: 3 * time.Second, Options: opts}
+	want := map[string][2]time.Duration{
+		"clock":     {10 * time.Second, time.Second},
+		"partition": {3 * time.Second, 250 * time.Millisecond},
+		"kill":      {3 * time.Second, 3 * time.Second},
+	}
+	for _, f := range faults {
+		hold, quiet := s.phases(f)
+		if w := want[f.Name()]; hold != w[0] || quiet != w[1] {
+			t.Errorf("%s: hold %v quiet %v, want %v", f.Name(), hold, quiet, w)
+		}
+	}
+	for _, bad := range []map[string]string{{"clock-hold": "fast"}, {"pause-quiet": "1ms"}, {"gremlins-hold": "1s"}} {
+		if err := CheckOptions(bad); err == nil {
+			t.Errorf("CheckOptions(%v) accepted", bad)
+		}
+	}
+}

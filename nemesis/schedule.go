@@ -22,6 +22,9 @@ import (
 type Schedule struct {
 	Faults   []Fault
 	Interval time.Duration // mean time a fault is held, and mean quiet time between a class's faults
+	// Options are the nemesis options; NAME-hold and NAME-quiet override
+	// Interval for fault class NAME (see HoldSuffix).
+	Options map[string]string
 	Warmup   time.Duration // quiet time before the first fault
 	Rand     *rand.Rand
 	History  *history.Recorder
@@ -71,14 +74,15 @@ func (s *Schedule) Run(ctx context.Context) {
 		// Each loop has its own random stream (rand.Rand is not safe for
 		// concurrent use), drawn in a fixed order from the schedule's.
 		rng := rand.New(rand.NewPCG(s.Rand.Uint64(), uint64(i)))
-		// Stagger the classes' first faults over one interval.
-		first := time.Duration(rng.Int64N(int64(s.Interval) + 1))
-		wg.Go(func() { s.loop(ctx, f, rng, first) })
+		hold, quiet := s.phases(f)
+		// Stagger the classes' first faults over one quiet time.
+		first := time.Duration(rng.Int64N(int64(quiet) + 1))
+		wg.Go(func() { s.loop(ctx, f, rng, first, hold, quiet) })
 	}
 	wg.Wait()
 }
 
-func (s *Schedule) loop(ctx context.Context, f Fault, rng *rand.Rand, first time.Duration) {
+func (s *Schedule) loop(ctx context.Context, f Fault, rng *rand.Rand, first, hold, quiet time.Duration) {
 	if !sleep(ctx, first) {
 		return
 	}
@@ -86,19 +90,32 @@ func (s *Schedule) loop(ctx context.Context, f Fault, rng *rand.Rand, first time
 		if !s.do(ctx, f, true) {
 			return
 		}
-		if !sleep(ctx, s.jitter(rng)) {
+		if !sleep(ctx, jitter(rng, hold)) {
 			return // HealAll stops it
 		}
 		s.do(ctx, f, false)
-		if !sleep(ctx, s.jitter(rng)) {
+		if !sleep(ctx, jitter(rng, quiet)) {
 			return
 		}
 	}
 }
 
-// jitter draws a duration uniformly from [0.5, 1.5) × Interval.
-func (s *Schedule) jitter(rng *rand.Rand) time.Duration {
-	return s.Interval/2 + time.Duration(rng.Int64N(int64(s.Interval)+1))
+// phases returns the mean hold and quiet times of f's class: its
+// NAME-hold and NAME-quiet options, else Interval.
+func (s *Schedule) phases(f Fault) (hold, quiet time.Duration) {
+	hold, quiet = s.Interval, s.Interval
+	if d, err := time.ParseDuration(s.Options[f.Name()+HoldSuffix]); err == nil && d > 0 {
+		hold = d
+	}
+	if d, err := time.ParseDuration(s.Options[f.Name()+QuietSuffix]); err == nil && d > 0 {
+		quiet = d
+	}
+	return hold, quiet
+}
+
+// jitter draws a duration uniformly from [0.5, 1.5) × mean.
+func jitter(rng *rand.Rand, mean time.Duration) time.Duration {
+	return mean/2 + time.Duration(rng.Int64N(int64(mean)+1))
 }
 
 // do runs one action and records it; it returns false if ctx ended

@@ -157,6 +157,10 @@ type BugSpec struct {
 	Name    string
 	Help    string
 	Nemesis []string // faults that expose it
+	// NemesisOpts are nemesis options (--nemesis-opt) that aim those
+	// faults where the bug bites, e.g. clock faults at the leader; nil
+	// when the faults' defaults do.
+	NemesisOpts map[string]string
 }
 
 // Factory makes a target from its options and the harness's setup. It

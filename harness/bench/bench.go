@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,6 +117,11 @@ type Case struct {
 	Target  string   `json:"target"`
 	Bug     string   `json:"bug,omitempty"` // "" for the correct target
 	Nemesis []string `json:"nemesis"`
+	// NemesisOpts aim the faults (--nemesis-opt), as the bug asks.
+	NemesisOpts map[string]string `json:"nemesis_opts,omitempty"`
+	// FaultsOf, on a correct target's case, names the bug whose aimed
+	// faults it runs under ("" for the union of the bugs' plain faults).
+	FaultsOf string `json:"faults_of,omitempty"`
 	// Unsupported, when set, says why the case cannot run here (e.g. a
 	// fault that is not available); it is reported, never run.
 	Unsupported string `json:"unsupported,omitempty"`
@@ -123,6 +129,9 @@ type Case struct {
 
 // Name is how the case is shown: target/bug, or target (correct).
 func (c Case) Name() string {
+	if c.Bug == "" && c.FaultsOf != "" {
+		return c.Target + " (correct, " + c.FaultsOf + " faults)"
+	}
 	if c.Bug == "" {
 		return c.Target + " (correct)"
 	}
@@ -134,13 +143,18 @@ func (c Case) runName() string {
 	b := c.Bug
 	if b == "" {
 		b = "correct"
+		if c.FaultsOf != "" {
+			b += "-" + c.FaultsOf
+		}
 	}
 	return "bench-" + c.Target + "-" + b
 }
 
 // Plan lists the cases opts asks for: every selected bug with its nemesis
-// list, and each selected target without a bug under the union of its
-// bugs' faults. It checks every name and touches nothing.
+// list (and options), and each selected target without a bug under the
+// union of its bugs' faults, plus, for every selected bug whose faults are
+// aimed by options, the target without a bug under exactly those faults.
+// It checks every name and touches nothing.
 func Plan(opts Options) ([]Case, error) {
 	names := opts.Targets
 	if len(names) == 0 {
@@ -162,6 +176,7 @@ func Plan(opts Options) ([]Case, error) {
 			return nil, fmt.Errorf("unknown target %q (have: %s)", tn, strings.Join(targets.Names(), ", "))
 		}
 		var union []string
+		var aimed []Case // correct-target cases under a bug's aimed faults
 		for _, b := range info.Bugs {
 			for _, n := range b.Nemesis {
 				if !slices.Contains(union, n) {
@@ -176,7 +191,12 @@ func Plan(opts Options) ([]Case, error) {
 				used[tn+":"+b.Name] = true
 			}
 			if pick && !opts.SkipBugs {
-				cases = append(cases, newCase(tn, b.Name, b.Nemesis))
+				cases = append(cases, newCase(tn, b.Name, b.Nemesis, b.NemesisOpts))
+			}
+			if pick && len(b.NemesisOpts) > 0 {
+				c := newCase(tn, "", b.Nemesis, b.NemesisOpts)
+				c.FaultsOf = b.Name
+				aimed = append(aimed, c)
 			}
 		}
 		if len(union) == 0 {
@@ -184,7 +204,8 @@ func Plan(opts Options) ([]Case, error) {
 		}
 		sort.Strings(union)
 		if !opts.SkipCorrect {
-			cases = append(cases, newCase(tn, "", union))
+			cases = append(cases, newCase(tn, "", union, nil))
+			cases = append(cases, aimed...)
 		}
 	}
 	var unknown []string
@@ -203,8 +224,8 @@ func Plan(opts Options) ([]Case, error) {
 	return cases, nil
 }
 
-func newCase(target, bug string, nem []string) Case {
-	c := Case{Target: target, Bug: bug, Nemesis: slices.Clone(nem)}
+func newCase(target, bug string, nem []string, nemOpts map[string]string) Case {
+	c := Case{Target: target, Bug: bug, Nemesis: slices.Clone(nem), NemesisOpts: maps.Clone(nemOpts)}
 	for _, n := range nem {
 		if _, err := nemesis.ParseList(n); err != nil {
 			c.Unsupported = fmt.Sprintf("fault %s is not available in this build: %v", n, err)
@@ -338,6 +359,9 @@ func Command(c Case, seed int64, opts Options) []string {
 	if nem == "" {
 		nem = "none"
 	}
+	for _, k := range slices.Sorted(maps.Keys(c.NemesisOpts)) {
+		args = append(args, "--nemesis-opt", k+"="+c.NemesisOpts[k])
+	}
 	return append(args, "--workload", DefaultWorkload, "--nemesis", nem,
 		"--nodes", strconv.Itoa(opts.Nodes), "--nemesis-interval", opts.NemesisInterval.String(),
 		"--time-limit", opts.TimeLimit.String(), "--seed", strconv.FormatInt(seed, 10))
@@ -347,7 +371,7 @@ func runOne(ctx context.Context, opts Options, c Case, seed int64, logDir string
 	cmd := Command(c, seed, opts)
 	r := Result{Seed: seed, Command: strings.Join(cmd, " ")}
 	cfg := harness.Config{
-		Name: c.runName(), Target: c.Target, Workload: DefaultWorkload, Nemesis: c.Nemesis,
+		Name: c.runName(), Target: c.Target, Workload: DefaultWorkload, Nemesis: c.Nemesis, NemesisOpts: maps.Clone(c.NemesisOpts),
 		NemesisInterval: opts.NemesisInterval, Nodes: opts.Nodes, TimeLimit: opts.TimeLimit,
 		Seed: seed, Store: opts.Store, Command: cmd, Version: opts.Version,
 	}

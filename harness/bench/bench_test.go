@@ -82,6 +82,20 @@ func TestPlanCoversEveryBugAndCorrectTarget(t *testing.T) {
 		}
 	}
 
+	// A bug whose faults are aimed by options runs with them, and so does
+	// the correct target's extra case; the command repeats them.
+	lease, ok := got["raft/lease-read"]
+	if !ok || lease.NemesisOpts["clock-targets"] != "leader" {
+		t.Errorf("lease-read case without its nemesis options: %+v", lease)
+	}
+	aimed, ok := got["raft (correct, lease-read faults)"]
+	if !ok || aimed.Bug != "" || aimed.NemesisOpts["partition"] != "leader" {
+		t.Errorf("correct raft under lease-read's faults: %+v, %v", aimed, ok)
+	}
+	if cmd := strings.Join(Command(aimed, 1, Options{Nodes: 5, TimeLimit: time.Minute, NemesisInterval: time.Second}), " "); !strings.Contains(cmd, "--nemesis-opt clock-targets=leader") || strings.Contains(cmd, "bug=") {
+		t.Errorf("command %q", cmd)
+	}
+
 	cases, err = Plan(Options{Bugs: []string{"paxos:amnesia", "stale-read"}, SkipCorrect: true})
 	if err != nil || len(cases) != 2 || cases[0].Name() != "paxos/amnesia" || cases[1].Name() != "raft/stale-read" {
 		t.Errorf("filtered plan: %+v, %v", cases, err)
@@ -188,7 +202,7 @@ func TestRunStopsWhenInterrupted(t *testing.T) {
 }
 
 func TestUnavailableFaultIsReportedNotRun(t *testing.T) {
-	c := newCase("paxos", "x", []string{"partition", "gremlins"})
+	c := newCase("paxos", "x", []string{"partition", "gremlins"}, nil)
 	if c.Unsupported == "" {
 		t.Fatalf("case with an unknown fault: %+v", c)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ func init() {
 func bugSpecs() []targets.BugSpec {
 	var out []targets.BugSpec
 	for _, b := range node.Bugs() {
-		out = append(out, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis})
+		out = append(out, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis, NemesisOpts: maps.Clone(b.NemesisOpts)})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ const clientPort = 7000
 func init() {
 	var bugs []targets.BugSpec
 	for _, b := range node.Bugs() {
-		bugs = append(bugs, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis})
+		bugs = append(bugs, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis, NemesisOpts: maps.Clone(b.NemesisOpts)})
 	}
 	targets.Register(targets.Info{
 		Name:    "raft",

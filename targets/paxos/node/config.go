@@ -41,6 +41,8 @@ type Bug struct {
 	Name    string
 	Help    string
 	Nemesis []string // faults that expose it
+	// NemesisOpts aim those faults where the bug bites (nil: defaults).
+	NemesisOpts map[string]string
 }
 
 var bugs = []Bug{

@@ -38,6 +38,8 @@ type Bug struct {
 	Name    string
 	Help    string
 	Nemesis []string // faults that expose it
+	// NemesisOpts aim those faults where the bug bites (nil: defaults).
+	NemesisOpts map[string]string
 }
 
 var bugs = []Bug{
@@ -60,6 +62,18 @@ var bugs = []Bug{
 		Name:    BugLeaseRead,
 		Help:    "reads are served from the leader's lease (ReadOnlyLeaseBased with CheckQuorum), timed with the node's wall clock: a leader whose clock is set back or runs slow and that is cut off from the majority keeps serving reads after a new leader was elected; only clock faults expose it",
 		Nemesis: []string{"clock", "partition"},
+		// Each lease read the bug gets wrong needs a leader whose clock
+		// runs slow (so its lease outlasts a new leader's election) to be
+		// cut off while still slow. Drawn at random, the two rarely meet;
+		// aimed at the leader, with the slow clock held long and
+		// partitions coming often, they meet several times a minute.
+		// Rates of 1/6 to 1/8 keep the slowed leader's heartbeats (every
+		// tick, 50 ms / rate) inside the followers' election timeout.
+		NemesisOpts: map[string]string{
+			"clock": "drift", "clock-drift": "slow", "clock-targets": "leader",
+			"clock-min-rate": "6", "clock-max-rate": "8", "clock-hold": "10s", "clock-quiet": "1s",
+			"partition": "leader", "partition-hold": "3s", "partition-quiet": "3s",
+		},
 	},
 }
 
