@@ -25,10 +25,10 @@ type Schedule struct {
 	// Options are the nemesis options; NAME-hold and NAME-quiet override
 	// Interval for fault class NAME (see HoldSuffix).
 	Options map[string]string
-	Warmup   time.Duration // quiet time before the first fault
-	Rand     *rand.Rand
-	History  *history.Recorder
-	Logf     func(format string, args ...any)
+	Warmup  time.Duration // quiet time before the first fault
+	Rand    *rand.Rand
+	History *history.Recorder
+	Logf    func(format string, args ...any)
 
 	mu   sync.Mutex
 	errs []error
