@@ -16,6 +16,9 @@ func cells(r Row) []string {
 	if name == "" {
 		name = "(correct)"
 	}
+	if r.FaultsOf != "" {
+		name = "(correct, " + r.FaultsOf + " faults)"
+	}
 	detected, median, alarms := "", "", ""
 	switch {
 	case r.Unsupported != "":
@@ -35,7 +38,11 @@ func cells(r Row) []string {
 	if r.Unknown+r.Errors > 0 {
 		other = fmt.Sprintf("%d unknown, %d error", r.Unknown, r.Errors)
 	}
-	return []string{r.Target, name, strings.Join(r.Nemesis, ","), detected, median, alarms, other}
+	nem := strings.Join(r.Nemesis, ",")
+	if len(r.NemesisOpts) > 0 {
+		nem += " (aimed: see the bug's nemesis_opts)"
+	}
+	return []string{r.Target, name, nem, detected, median, alarms, other}
 }
 
 var header = []string{"target", "bug", "nemesis", "detected", "median first anomaly", "false alarms", "other"}
