@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 )
 
 // Micro-operations of a transaction (TxnOp.F). A key holds nothing, an
@@ -126,3 +128,80 @@ func (e *TxnAbortedError) Error() string { return "transaction aborted: " + e.Re
 
 // Unwrap makes an abort definite for IsDefinite.
 func (e *TxnAbortedError) Unwrap() error { return ErrDefinite }
+
+// ApplyTxn runs ops in order against the state get reads (a key's current
+// value; get must not be called concurrently with changes to that state)
+// and returns what each read saw and the keys to write, or why the
+// transaction aborts as a whole (then nothing may be written). It is pure
+// and deterministic, so a replicated target can run it at apply time on
+// every node, and a client-side target (one that validates its writes
+// with compare-and-swap) on a snapshot. It never changes a list get
+// returned: appends build new slices.
+func ApplyTxn(get func(key string) TxnValue, ops []TxnOp) (reads []TxnValue, writes map[string]TxnValue, abort string) {
+	writes = make(map[string]TxnValue, len(ops))
+	cur := func(k string) TxnValue {
+		if v, ok := writes[k]; ok {
+			return v
+		}
+		return get(k)
+	}
+	integer := func(o TxnOp, k string) (TxnValue, string) {
+		v := cur(k)
+		if v.IsList {
+			return v, fmt.Sprintf("%s: key %s holds a list, not an integer", o.F, k)
+		}
+		v.Found = true
+		return v, ""
+	}
+	reads = make([]TxnValue, len(ops))
+	for i, o := range ops {
+		if err := o.Validate(); err != nil {
+			return nil, nil, fmt.Sprintf("micro-op %d: %v", i, err)
+		}
+		switch o.F {
+		case TxnRead:
+			reads[i] = cur(o.Key)
+		case TxnWrite:
+			writes[o.Key] = IntValue(o.Value)
+		case TxnInit:
+			if !cur(o.Key).Found {
+				writes[o.Key] = IntValue(o.Value)
+			}
+		case TxnAppend:
+			v := cur(o.Key)
+			if v.Found && !v.IsList {
+				return nil, nil, fmt.Sprintf("append: key %s holds an integer, not a list", o.Key)
+			}
+			writes[o.Key] = ListValue(append(slices.Clip(v.List), o.Value))
+		case TxnAdd:
+			v, why := integer(o, o.Key)
+			if why != "" {
+				return nil, nil, why
+			}
+			if (o.Value > 0 && v.Int > math.MaxInt64-o.Value) || (o.Value < 0 && v.Int < math.MinInt64-o.Value) {
+				return nil, nil, fmt.Sprintf("add: %d + %d overflows key %s", v.Int, o.Value, o.Key)
+			}
+			writes[o.Key] = IntValue(v.Int + o.Value)
+		case TxnTransfer:
+			if !cur(o.Key).Found || !cur(o.To).Found {
+				return nil, nil, fmt.Sprintf("transfer from %s to %s: both accounts must exist", o.Key, o.To)
+			}
+			from, why := integer(o, o.Key)
+			if why != "" {
+				return nil, nil, why
+			}
+			to, why := integer(o, o.To)
+			if why != "" {
+				return nil, nil, why
+			}
+			if from.Int < o.Value {
+				return nil, nil, fmt.Sprintf("insufficient funds: %s holds %d, cannot transfer %d to %s", o.Key, from.Int, o.Value, o.To)
+			}
+			if to.Int > math.MaxInt64-o.Value {
+				return nil, nil, fmt.Sprintf("transfer: %d + %d overflows key %s", to.Int, o.Value, o.To)
+			}
+			writes[o.Key], writes[o.To] = IntValue(from.Int-o.Value), IntValue(to.Int+o.Value)
+		}
+	}
+	return reads, writes, ""
+}

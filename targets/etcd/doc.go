@@ -40,4 +40,9 @@
 // never sent (the dial failed), or etcd rejected it before proposing it
 // to Raft (see APIError.Definite); a timeout after sending, "request
 // timed out", "leader changed" and the like are indeterminate.
+//
+// Transactions for the set, counter, bank, unique-ids and list-append
+// workloads are optimistic, as in Jepsen's etcd tests: a read-only Txn
+// snapshots the keys, the micro-ops run on the snapshot, and one Txn
+// guarded by every key's mod_revision writes the result (see txn.go).
 package etcd

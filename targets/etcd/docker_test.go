@@ -82,6 +82,7 @@ func TestClusterOpsAndLeader(t *testing.T) {
 	if ok, err := c.CAS(ctx, "x", 1, 2); err != nil || !ok {
 		t.Fatalf("cas 1->2 on 1: %v %v", ok, err)
 	}
+	checkTxns(ctx, t, et)
 	leader, err := et.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +129,68 @@ func TestClusterOpsAndLeader(t *testing.T) {
 		if err != nil || !found || v != 7 {
 			t.Errorf("read (serializable=%v) through the restarted %s: %d %v %v, want 7", serializable, leader, v, found, err)
 		}
+	}
+}
+
+// checkTxns runs transactions through two members: reads see their own
+// writes, appends build lists, a transfer without funds aborts and writes
+// nothing, and the other member sees what committed.
+func checkTxns(ctx context.Context, t *testing.T, et *etcd.Target) {
+	t.Helper()
+	tg, err := et.NewTxnClient(et.Nodes()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	reads, err := tg.Txn(ctx, []targets.TxnOp{
+		{F: targets.TxnAppend, Key: "l", Value: 1}, {F: targets.TxnAppend, Key: "l", Value: 2},
+		{F: targets.TxnRead, Key: "l"}, {F: targets.TxnInit, Key: "a", Value: 5}, {F: targets.TxnInit, Key: "b", Value: 0},
+		{F: targets.TxnRead, Key: "x"},
+	})
+	if err != nil {
+		t.Fatalf("txn: %v", err)
+	}
+	if l := reads[2].List; !reads[2].IsList || len(l) != 2 || l[1] != 2 || reads[5].Int != 2 {
+		t.Errorf("reads %+v, want [1 2] and x=2", reads)
+	}
+	_, err = tg.Txn(ctx, []targets.TxnOp{{F: targets.TxnAppend, Key: "l", Value: 3}, {F: targets.TxnTransfer, Key: "b", To: "a", Value: 1}})
+	var ab *targets.TxnAbortedError
+	if !errors.As(err, &ab) || !targets.IsDefinite(err) {
+		t.Errorf("transfer without funds: %v, want a definite abort", err)
+	}
+	other, err := et.NewTxnClient(et.Nodes()[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	reads, err = other.Txn(ctx, []targets.TxnOp{
+		{F: targets.TxnTransfer, Key: "a", To: "b", Value: 2}, {F: targets.TxnRead, Key: "a"}, {F: targets.TxnRead, Key: "b"}, {F: targets.TxnRead, Key: "l"},
+	})
+	if err != nil {
+		t.Fatalf("txn on another member: %v", err)
+	}
+	if reads[1].Int != 3 || reads[2].Int != 2 || len(reads[3].List) != 2 {
+		t.Errorf("after the transfer: %+v, want a=3 b=2 l=[1 2]", reads)
+	}
+}
+
+// TestListAppendRunValid is a short real list-append run against etcd
+// with partitions: transactions through the optimistic path, checked by
+// the Elle-style checker.
+func TestListAppendRunValid(t *testing.T) {
+	requireImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := harness.Run(ctx, harness.Config{
+		Target: "etcd", Workload: "list-append", Nodes: 3, TimeLimit: 8 * time.Second,
+		Nemesis: []string{"partition"}, NemesisInterval: time.Second,
+		Seed: 1, Store: t.TempDir(), CheckTimeout: time.Minute, Log: testWriter{t},
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if rs := out.Results; rs.Valid != checker.Valid || rs.Stats.Client.OK < 50 {
+		t.Fatalf("verdict %v with %d ok ops, want valid (run in %s): %+v", rs.Valid, rs.Stats.Client.OK, out.Dir, rs.Checkers)
 	}
 }
 

@@ -33,7 +33,7 @@ const (
 func init() {
 	targets.Register(targets.Info{
 		Name:    "etcd",
-		Summary: "etcd " + Version + " (go.etcd.io/etcd/server/v3), built locally into a FROM scratch image; register ops through the v3 JSON API",
+		Summary: "etcd " + Version + " (go.etcd.io/etcd/server/v3), built locally into a FROM scratch image; register ops and optimistic multi-key transactions through the v3 JSON API",
 		Options: []targets.OptionSpec{
 			{Name: "reads", Default: ReadsLinearizable, Help: "linearizable, or serializable (answered from a member's local state: behind the leader, and stale for as long as a partition lasts)"},
 			{Name: "image", Default: DefaultImage(), Help: "an etcd image already on this Docker host (e.g. quay.io/coreos/etcd:" + Version + ") with etcd at " + BinaryInImage + "; skips the build, never pulls"},
