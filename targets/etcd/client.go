@@ -90,24 +90,34 @@ type rangeResponse struct {
 	Kvs []keyValue `json:"kvs"`
 }
 
+// compare is one guard of a Txn: the key's value (Target VALUE) or its
+// mod_revision (Target MOD, as a decimal string; 0 matches an absent key)
+// must be EQUAL to the one given.
 type compare struct {
-	Key    []byte `json:"key"`
-	Result string `json:"result"` // EQUAL
-	Target string `json:"target"` // VALUE
-	Value  []byte `json:"value"`
+	Key         []byte `json:"key"`
+	Result      string `json:"result"`
+	Target      string `json:"target"`
+	Value       []byte `json:"value,omitempty"`
+	ModRevision string `json:"mod_revision,omitempty"`
 }
 
 type requestOp struct {
-	RequestPut *keyValue `json:"request_put,omitempty"`
+	RequestRange *rangeRequest `json:"request_range,omitempty"`
+	RequestPut   *keyValue     `json:"request_put,omitempty"`
 }
 
 type txnRequest struct {
-	Compare []compare   `json:"compare"`
+	Compare []compare   `json:"compare,omitempty"`
 	Success []requestOp `json:"success"`
 }
 
 type txnResponse struct {
 	Succeeded bool `json:"succeeded"`
+	Responses []struct {
+		ResponseRange *struct {
+			Kvs []revKeyValue `json:"kvs"`
+		} `json:"response_range"`
+	} `json:"responses"`
 }
 
 // Read returns key's value, or found=false when key does not exist.

@@ -54,32 +54,6 @@ type revKeyValue struct {
 	ModRevision revision `json:"mod_revision"`
 }
 
-type modCompare struct {
-	Key         []byte `json:"key"`
-	Result      string `json:"result"` // EQUAL
-	Target      string `json:"target"` // MOD
-	ModRevision string `json:"mod_revision"`
-}
-
-type txnOp struct {
-	RequestRange *rangeRequest `json:"request_range,omitempty"`
-	RequestPut   *keyValue     `json:"request_put,omitempty"`
-}
-
-type guardedTxn struct {
-	Compare []modCompare `json:"compare,omitempty"`
-	Success []txnOp      `json:"success"`
-}
-
-type txnResult struct {
-	Succeeded bool `json:"succeeded"`
-	Responses []struct {
-		ResponseRange *struct {
-			Kvs []revKeyValue `json:"kvs"`
-		} `json:"response_range"`
-	} `json:"responses"`
-}
-
 // snapshotEntry is one key as the snapshot saw it.
 type snapshotEntry struct {
 	value targets.TxnValue
@@ -129,11 +103,11 @@ func (c *Client) Txn(ctx context.Context, ops []targets.TxnOp) ([]targets.TxnVal
 
 // snapshot reads keys in one read-only etcd Txn: one revision for all.
 func (c *Client) snapshot(ctx context.Context, keys []string) (map[string]snapshotEntry, error) {
-	req := guardedTxn{}
+	req := txnRequest{}
 	for _, k := range keys {
-		req.Success = append(req.Success, txnOp{RequestRange: &rangeRequest{Key: []byte(k), Serializable: c.serializable}})
+		req.Success = append(req.Success, requestOp{RequestRange: &rangeRequest{Key: []byte(k), Serializable: c.serializable}})
 	}
-	var resp txnResult
+	var resp txnResponse
 	if err := c.do(ctx, pathTxn, req, &resp); err != nil {
 		return nil, err
 	}
@@ -163,18 +137,18 @@ func (c *Client) snapshot(ctx context.Context, keys []string) (map[string]snapsh
 // did and nothing was written. Its errors are do's: definite only when
 // etcd certainly did not apply the Txn.
 func (c *Client) commit(ctx context.Context, keys []string, snap map[string]snapshotEntry, writes map[string]targets.TxnValue) (bool, error) {
-	req := guardedTxn{}
+	req := txnRequest{}
 	for _, k := range keys {
-		req.Compare = append(req.Compare, modCompare{Key: []byte(k), Result: "EQUAL", Target: "MOD", ModRevision: strconv.FormatInt(snap[k].rev, 10)})
+		req.Compare = append(req.Compare, compare{Key: []byte(k), Result: "EQUAL", Target: "MOD", ModRevision: strconv.FormatInt(snap[k].rev, 10)})
 	}
 	for _, k := range slices.Sorted(maps.Keys(writes)) {
 		b, err := json.Marshal(writes[k])
 		if err != nil {
 			return false, targets.Definite(fmt.Errorf("encode %s: %w", k, err))
 		}
-		req.Success = append(req.Success, txnOp{RequestPut: &keyValue{Key: []byte(k), Value: b}})
+		req.Success = append(req.Success, requestOp{RequestPut: &keyValue{Key: []byte(k), Value: b}})
 	}
-	var resp txnResult
+	var resp txnResponse
 	if err := c.do(ctx, pathTxn, req, &resp); err != nil {
 		return false, err
 	}
