@@ -243,12 +243,40 @@ func TestNemesisInfoPairs(t *testing.T) {
 		t.Fatalf("actions %+v", acts)
 	}
 	ws := NemesisWindows(ops)
-	if len(ws) != 2 || ws[0] != (NemesisWindow{Kind: "partition", Start: 0, End: 40, StartF: "start-partition", StopF: "stop-partition"}) ||
-		ws[1] != (NemesisWindow{Kind: "kill", Start: 50, End: 90, StartF: "kill", StopF: "restart"}) {
+	if len(ws) != 2 || !reflect.DeepEqual(ws[0], NemesisWindow{Kind: "partition", Start: 0, End: 40, StartF: "start-partition", StopF: "stop-partition", StartValue: acts[0].Value}) ||
+		!reflect.DeepEqual(ws[1], NemesisWindow{Kind: "kill", Start: 50, End: 90, StartF: "kill", StopF: "restart", StartValue: acts[2].Value}) {
 		t.Errorf("windows %+v", ws)
 	}
 	s := ComputeStats(ops)
 	if want := map[string]int{"start-partition": 1, "stop-partition": 1, "kill": 1, "restart": 2}; !reflect.DeepEqual(s.Nemesis, want) || s.NemesisOps != 9 {
 		t.Errorf("stats nemesis %v (%d ops)", s.Nemesis, s.NemesisOps)
+	}
+}
+
+// Classes overlap: a partition that takes seconds to apply has a clock
+// fault's ops between its two info ops. The opening op (no value) still
+// pairs with its own completion, and clock faults make windows of their
+// own, closed by reset-clock.
+func TestNemesisPairsAcrossOtherClasses(t *testing.T) {
+	val := func(op history.Op, v string) history.Op { op.Value = json.RawMessage(v); return op }
+	ops := h(
+		nem(history.Info, "start-partition"),                    // 0
+		nem(history.Info, "clock"),                              // 10
+		val(nem(history.Info, "clock"), `{"op":"rate"}`),        // 20
+		val(nem(history.Info, "start-partition"), `{"g":1}`),    // 30
+		nem(history.Info, "reset-clock"),                        // 40
+		val(nem(history.Info, "reset-clock"), `{"op":"reset"}`), // 50
+		nem(history.Info, "stop-partition"),                     // 60
+		val(nem(history.Info, "stop-partition"), `"healed"`),    // 70
+	)
+	acts := NemesisActions(ops)
+	if len(acts) != 4 || acts[0].F != "start-partition" || acts[0].Start != 0 || acts[0].End != 30 || string(acts[0].Value) != `{"g":1}` ||
+		acts[1].F != "clock" || acts[1].End != 20 {
+		t.Fatalf("actions %+v", acts)
+	}
+	ws := NemesisWindows(ops)
+	if len(ws) != 2 || ws[0].Kind != "partition" || ws[0].End != 70 || string(ws[0].StartValue) != `{"g":1}` ||
+		ws[1].Kind != "clock" || ws[1].Start != 10 || ws[1].End != 50 {
+		t.Errorf("windows %+v", ws)
 	}
 }

@@ -23,9 +23,11 @@ type NemesisAction struct {
 // invoke) pairs with the next nemesis completion of the same f. As Jepsen
 // records nemesis actions as two info ops — one when the action begins, one
 // with its result when it ends — an info op immediately followed (among
-// nemesis ops) by a completion of the same f pairs with it. Any other op is
-// an action of its own. The value and error are the completion's, else the
-// first op's.
+// nemesis ops) by a completion of the same f pairs with it, and so does an
+// info op without a value or error with the next op of its f, though other
+// classes' ops come between (faults of different classes overlap). Any
+// other op is an action of its own. The value and error are the
+// completion's, else the first op's.
 func NemesisActions(ops []history.Op) []NemesisAction {
 	nem := make([]*history.Op, 0, 64)
 	for i := range ops {
@@ -38,7 +40,17 @@ func NemesisActions(ops []history.Op) []NemesisAction {
 
 func nemesisActions(nem []*history.Op) []NemesisAction {
 	var acts []NemesisAction
-	open := map[string]int{} // f -> index in acts of an invocation awaiting its completion
+	open := map[string]int{}      // f -> index in acts of an invocation awaiting its completion
+	next := make([]int, len(nem)) // index of the next op of the same f, or -1
+	after := map[string]int{}
+	for k := len(nem) - 1; k >= 0; k-- {
+		next[k] = -1
+		if j, ok := after[nem[k].F]; ok {
+			next[k] = j
+		}
+		after[nem[k].F] = k
+	}
+	taken := make([]bool, len(nem)) // completions already paired ahead of their turn
 	complete := func(a *NemesisAction, op *history.Op) {
 		a.End, a.Type = op.Time, op.Type
 		if len(op.Value) > 0 {
@@ -50,6 +62,9 @@ func nemesisActions(nem []*history.Op) []NemesisAction {
 	}
 	for k := 0; k < len(nem); k++ {
 		op := nem[k]
+		if taken[k] {
+			continue
+		}
 		a := NemesisAction{F: op.F, Start: op.Time, End: op.Time, Type: op.Type,
 			Value: op.Value, Error: op.Error, Index: op.Index}
 		if op.Type == history.Invoke {
@@ -65,6 +80,9 @@ func nemesisActions(nem []*history.Op) []NemesisAction {
 		if k+1 < len(nem) && nem[k+1].F == op.F && nem[k+1].Type != history.Invoke {
 			k++
 			complete(&a, nem[k])
+		} else if j := next[k]; j >= 0 && len(op.Value) == 0 && op.Error == "" && nem[j].Type != history.Invoke {
+			taken[j] = true
+			complete(&a, nem[j])
 		}
 		acts = append(acts, a)
 	}
@@ -78,6 +96,9 @@ type NemesisWindow struct {
 	End           int64  `json:"end_ns"`         // when it was healed, or the end of the history
 	Open          bool   `json:"open,omitempty"` // never healed
 	StartF, StopF string `json:"-"`
+	// StartValue is what the starting action recorded (which nodes, the
+	// partition's grudge, the clock command), for reports.
+	StartValue json.RawMessage `json:"-"`
 }
 
 // faultKind says whether f starts or stops a fault, and which.
@@ -85,6 +106,7 @@ type NemesisWindow struct {
 //	start-X / stop-X → X
 //	kill → kill, ended by restart or start
 //	pause → pause, ended by resume
+//	clock → clock, ended by reset-clock
 //	heal → ends every fault in place
 func faultKind(f string) (kind string, start, stop bool) {
 	switch {
@@ -100,6 +122,10 @@ func faultKind(f string) (kind string, start, stop bool) {
 		return "pause", true, false
 	case f == "resume":
 		return "pause", false, true
+	case f == "clock":
+		return "clock", true, false
+	case f == "reset-clock":
+		return "clock", false, true
 	case f == "heal":
 		return "", false, true
 	}
@@ -129,7 +155,7 @@ func NemesisWindows(ops []history.Op) []NemesisWindow {
 				continue
 			}
 			openW[kind] = len(ws)
-			ws = append(ws, NemesisWindow{Kind: kind, Start: a.Start, End: a.End, Open: true, StartF: a.F})
+			ws = append(ws, NemesisWindow{Kind: kind, Start: a.Start, End: a.End, Open: true, StartF: a.F, StartValue: a.Value})
 		case stop && kind == "":
 			for k, j := range openW {
 				ws[j].End, ws[j].Open, ws[j].StopF = a.End, false, a.F

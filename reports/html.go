@@ -113,6 +113,7 @@ type fRow struct {
 
 type windowRow struct {
 	Kind, Color, Start, End, Length string
+	What                            string // who could talk to whom, which clocks or nodes
 	StartUS, EndUS                  int64
 	Open                            bool
 }
@@ -178,7 +179,7 @@ func newPage(r *run) (*page, error) {
 		p.Kinds = append(p.Kinds, kv{k, tl.kinds.colors[i]})
 	}
 	for _, w := range tl.windows {
-		p.Windows = append(p.Windows, windowRow{Kind: w.Kind, Color: tl.kinds.color(w.Kind), Start: secs(w.Start), End: secs(w.End),
+		p.Windows = append(p.Windows, windowRow{Kind: w.Kind, What: describeFault(w.StartValue), Color: tl.kinds.color(w.Kind), Start: secs(w.Start), End: secs(w.End),
 			Length: secs(w.End - w.Start), StartUS: w.Start / 1000, EndUS: w.End / 1000, Open: w.Open})
 	}
 	for i, a := range tl.actions {

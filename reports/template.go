@@ -119,8 +119,8 @@ const pageHTML = `<!DOCTYPE html>
 
 <h2 id="faults">Faults</h2>
 {{if .Windows}}<table>
-<tr><th>fault</th><th class="n">from (s)</th><th class="n">to (s)</th><th class="n">for (s)</th><th></th><th></th></tr>
-{{range .Windows}}<tr><td><i class="sw" style="background: {{.Color}}; opacity: .6"></i> {{.Kind}}</td><td class="n">{{.Start}}</td><td class="n">{{.End}}</td><td class="n">{{.Length}}</td><td>{{if .Open}}never healed{{end}}</td><td><a class="zoom" href="#timeline" data-s="{{.StartUS}}" data-e="{{.EndUS}}">show in timeline</a></td></tr>
+<tr><th>fault</th><th>what</th><th class="n">from (s)</th><th class="n">to (s)</th><th class="n">for (s)</th><th></th><th></th></tr>
+{{range .Windows}}<tr><td><i class="sw" style="background: {{.Color}}; opacity: .6"></i> {{.Kind}}</td><td class="mono">{{.What}}</td><td class="n">{{.Start}}</td><td class="n">{{.End}}</td><td class="n">{{.Length}}</td><td>{{if .Open}}never healed{{end}}</td><td><a class="zoom" href="#timeline" data-s="{{.StartUS}}" data-e="{{.EndUS}}">show in timeline</a></td></tr>
 {{end}}</table>
 {{end}}{{if .Faults}}<details{{if le (len .Faults) 50}} open{{end}}><summary>{{len .Faults}} nemesis actions</summary>
 <table>
