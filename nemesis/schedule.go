@@ -13,6 +13,9 @@ import (
 	"github.com/faultline-io/faultline/harness/history"
 )
 
+// actionTimeout bounds one fault action (a kill, a partition of every node).
+const actionTimeout = time.Minute
+
 // Schedule decides when faults start and stop, and records each action.
 //
 // Like Jepsen's combined nemesis package, every fault class runs its own
@@ -129,7 +132,12 @@ func (s *Schedule) do(ctx context.Context, f Fault, start bool) bool {
 		name, act = f.StartF(), f.Start
 	}
 	s.History.Append(history.Op{Process: history.NemesisProcess, Type: history.Info, F: name})
-	v, err := act(ctx)
+	// An action that has begun runs to its end even when the time limit
+	// falls meanwhile: a kill cut short could leave a node dead that the
+	// fault no longer knows to restart.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), actionTimeout)
+	v, err := act(actx)
+	cancel()
 	done := history.Op{Process: history.NemesisProcess, Type: history.Info, F: name, Value: encode(v)}
 	if err != nil {
 		done.Error = err.Error()

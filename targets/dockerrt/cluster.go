@@ -155,7 +155,16 @@ func (r *Runtime) CreateCluster(ctx context.Context, spec ClusterSpec) (_ *Clust
 			}
 		}
 	}()
-	if err := c.createNetwork(ctx); err != nil {
+	// Creating objects is never cancelled in flight: a request cancelled
+	// half-way may still create its object on the daemon after a cleanup
+	// has looked (seen with Ctrl-C during start-up). Cancellation is
+	// honoured between steps instead.
+	mkCtx, cancelMk := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancelMk()
+	if err := c.createNetwork(mkCtx); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	for i, n := range c.nodes {
@@ -166,18 +175,24 @@ func (r *Runtime) CreateCluster(ctx context.Context, spec ClusterSpec) (_ *Clust
 	// Create and start the nodes in parallel.
 	var mu sync.Mutex
 	err = parallel(c.nodes, func(n string) error {
-		id, err := c.createNode(ctx, n)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id, err := c.createNode(mkCtx, n)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		c.ids[n] = id
 		mu.Unlock()
-		if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if err := r.cli.ContainerStart(mkCtx, id, container.StartOptions{}); err != nil {
 			return fmt.Errorf("start node %s: %w", n, err)
 		}
 		return nil
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
