@@ -3,6 +3,7 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -64,7 +65,7 @@ func newTargetsCmd() *cobra.Command {
 			w := c.OutOrStdout()
 			for _, t := range all {
 				fmt.Fprintf(w, "%s — %s\n", t.Name, t.Summary)
-				tw := tablewriter.NewWriter(w)
+				tw := listTable(w)
 				tw.Header("option", "default", "meaning")
 				for _, o := range t.Options {
 					tw.Append(o.Name, o.Default, o.Help)
@@ -91,7 +92,7 @@ func newWorkloadsCmd() *cobra.Command {
 		Example: "  $ faultline workloads",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			tw := tablewriter.NewWriter(c.OutOrStdout())
+			tw := listTable(c.OutOrStdout())
 			tw.Header("workload", "option", "default", "meaning")
 			for _, n := range workloads.Names() {
 				w, _ := workloads.Lookup(n)
@@ -109,14 +110,21 @@ func newWorkloadsCmd() *cobra.Command {
 func newNemesesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "nemeses",
-		Short:   "List the faults the nemesis can inject",
+		Short:   "List the faults the nemesis can inject and their options (--nemesis-opt NAME=VALUE)",
 		Example: "  $ faultline nemeses",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			tw := tablewriter.NewWriter(c.OutOrStdout())
-			tw.Header("nemesis", "what it does")
+			tw := listTable(c.OutOrStdout())
+			tw.Header("nemesis", "option", "default", "meaning")
 			for _, i := range nemesis.Infos() {
-				tw.Append(i.Name, i.Summary)
+				tw.Append(i.Name, "", "", i.Summary)
+				for _, o := range i.Options {
+					def := o.Default
+					if def == "" {
+						def = "--nemesis-interval"
+					}
+					tw.Append("", o.Name, def, o.Help)
+				}
 			}
 			return tw.Render()
 		},
@@ -133,4 +141,10 @@ func optsSuffix(opts map[string]string) string {
 		kv = append(kv, k+"="+opts[k])
 	}
 	return " with " + strings.Join(kv, " ")
+}
+
+// listTable is the table the list commands print: long help texts wrap
+// instead of stretching the table past the terminal.
+func listTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tablewriter.WithRowMaxWidth(72))
 }
