@@ -57,7 +57,7 @@ func TestClockControlSurvivesRestart(t *testing.T) {
 }
 
 func (t *Target) nodeAddr(name string) string {
-	for _, n := range t.nodes {
+	for _, n := range t.Nodes() {
 		if n.Name == name {
 			return n.Addr
 		}

@@ -2,18 +2,15 @@ package raft
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/faultline-io/faultline/targets"
-	"github.com/faultline-io/faultline/targets/dockerrt"
+	"github.com/faultline-io/faultline/targets/internal/nodecluster"
 	"github.com/faultline-io/faultline/targets/kvhttp"
-	"github.com/faultline-io/faultline/targets/nodeclock"
 	"github.com/faultline-io/faultline/targets/raft/node"
 )
 
@@ -44,31 +41,31 @@ func bugNames(bugs []targets.BugSpec) string {
 	return strings.Join(n, ", ")
 }
 
-// Target is a running Raft cluster.
+// Target is a running Raft cluster. The embedded cluster gives it every
+// fault capability and its key-value clients (targets/internal/nodecluster).
 type Target struct {
-	setup   targets.Setup
-	bug     string
-	tick    time.Duration
-	rt      *dockerrt.Runtime
-	image   string
-	cluster *dockerrt.Cluster
-	nodes   []targets.Node
-	clocks  nodeclock.Remote // the node clocks and their mirrors (faults.go)
+	nodecluster.Cluster
+	bug  string
+	tick time.Duration
 }
 
 var (
-	_ targets.Target          = (*Target)(nil)
-	_ targets.Killer          = (*Target)(nil)
-	_ targets.Pauser          = (*Target)(nil)
-	_ targets.Partitioner     = (*Target)(nil)
-	_ targets.LogCollector    = (*Target)(nil)
-	_ targets.KVClientFactory = (*Target)(nil)
-	_ targets.Describer       = (*Target)(nil)
+	_ targets.Target            = (*Target)(nil)
+	_ targets.Killer            = (*Target)(nil)
+	_ targets.Pauser            = (*Target)(nil)
+	_ targets.Partitioner       = (*Target)(nil)
+	_ targets.OptionPartitioner = (*Target)(nil)
+	_ targets.PacketShaper      = (*Target)(nil)
+	_ targets.ClockController   = (*Target)(nil)
+	_ targets.LogCollector      = (*Target)(nil)
+	_ targets.KVClientFactory   = (*Target)(nil)
+	_ targets.TxnClientFactory  = (*Target)(nil)
+	_ targets.Describer         = (*Target)(nil)
 )
 
 // New validates the options; it does not touch Docker.
 func New(s targets.Setup, opts targets.Options) (targets.Target, error) {
-	t := &Target{setup: s, bug: opts["bug"], tick: node.DefaultTick}
+	t := &Target{Cluster: nodecluster.New("raft", s), bug: opts["bug"], tick: node.DefaultTick}
 	if t.bug == "none" {
 		t.bug = ""
 	}
@@ -101,69 +98,36 @@ func (t *Target) Name() string { return "raft" }
 // Start builds the node image if needed, starts the containers and waits
 // until every node agrees on a leader.
 func (t *Target) Start(ctx context.Context) error {
-	rt, err := dockerrt.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	t.rt = rt
-	if rep, err := rt.CleanOrphans(ctx); err == nil && rep.Total() > 0 {
-		t.logf("removed %s left by a controller that is gone", rep)
-	}
-	bin, err := dockerrt.NodeBinary()
-	if err != nil {
-		return err
-	}
-	if t.image, err = rt.EnsureImage(ctx, bin); err != nil {
-		return err
-	}
-	names := make([]string, t.setup.Nodes)
-	var peers []string
-	for i := range names {
-		names[i] = "n" + strconv.Itoa(i+1)
-		peers = append(peers, fmt.Sprintf("%d=%s:%d", i+1, names[i], clientPort))
-	}
-	cmd := func(name string, i int) []string {
+	err := t.Launch(ctx, clientPort, func(name string, i int, peers string) []string {
 		c := []string{"node", "raft", "--id", strconv.Itoa(i + 1), "--name", name,
-			"--peers", strings.Join(peers, ","), "--listen", ":" + strconv.Itoa(clientPort),
+			"--peers", peers, "--listen", ":" + strconv.Itoa(clientPort),
 			"--data", "/data", "--tick", t.tick.String()}
 		if t.bug != "" {
 			c = append(c, "--bug", t.bug)
 		}
 		return c
-	}
-	t.cluster, err = rt.CreateCluster(ctx, dockerrt.ClusterSpec{
-		RunID: t.setup.RunID, Image: t.image, Nodes: names, Port: clientPort, Cmd: cmd, Logf: t.logf,
 	})
 	if err != nil {
 		return err
-	}
-	for _, n := range names {
-		ip := t.cluster.IP(n)
-		t.nodes = append(t.nodes, targets.Node{Name: n, IP: ip, Addr: fmt.Sprintf("%s:%d", ip, clientPort)})
 	}
 	hctx, cancel := context.WithTimeout(ctx, targets.HealthTimeout)
 	defer cancel()
 	return t.WaitHealthy(hctx)
 }
 
-func (t *Target) logf(format string, a ...any) {
-	if t.setup.NodeLogs != nil {
-		fmt.Fprintf(t.setup.NodeLogs, format+"\n", a...)
-	}
-}
-
 // WaitHealthy polls every node's status until all name the same leader,
 // the leader agrees it leads, and every node has applied what the leader
 // had committed when the poll began.
 func (t *Target) WaitHealthy(ctx context.Context) error {
-	clients := make([]*kvhttp.Client, len(t.nodes))
-	for i, n := range t.nodes {
+	nodes := t.Nodes()
+	clients := make([]*kvhttp.Client, len(nodes))
+	for i, n := range nodes {
 		clients[i] = kvhttp.NewClient(n.Addr)
 		defer clients[i].Close()
 	}
 	var last error
 	for {
-		last = t.healthy(ctx, clients)
+		last = t.healthy(ctx, nodes, clients)
 		if last == nil {
 			return nil
 		}
@@ -175,7 +139,7 @@ func (t *Target) WaitHealthy(ctx context.Context) error {
 	}
 }
 
-func (t *Target) healthy(ctx context.Context, clients []*kvhttp.Client) error {
+func (t *Target) healthy(ctx context.Context, nodes []targets.Node, clients []*kvhttp.Client) error {
 	var leader uint64
 	var commit uint64
 	sts := make([]kvhttp.Status, len(clients))
@@ -184,13 +148,13 @@ func (t *Target) healthy(ctx context.Context, clients []*kvhttp.Client) error {
 		st, err := c.Status(sctx)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.nodes[i].Name, err)
+			return fmt.Errorf("%s: %w", nodes[i].Name, err)
 		}
 		if st.Leader == 0 {
-			return fmt.Errorf("%s knows no leader", t.nodes[i].Name)
+			return fmt.Errorf("%s knows no leader", nodes[i].Name)
 		}
 		if leader != 0 && st.Leader != leader {
-			return fmt.Errorf("%s follows %d, others %d", t.nodes[i].Name, st.Leader, leader)
+			return fmt.Errorf("%s follows %d, others %d", nodes[i].Name, st.Leader, leader)
 		}
 		leader = st.Leader
 		sts[i] = st
@@ -202,105 +166,11 @@ func (t *Target) healthy(ctx context.Context, clients []*kvhttp.Client) error {
 	}
 	for i, st := range sts {
 		if st.Applied < commit {
-			return fmt.Errorf("%s applied %d of %d", t.nodes[i].Name, st.Applied, commit)
+			return fmt.Errorf("%s applied %d of %d", nodes[i].Name, st.Applied, commit)
 		}
 	}
 	return nil
 }
-
-// Nodes implements targets.Target.
-func (t *Target) Nodes() []targets.Node { return append([]targets.Node(nil), t.nodes...) }
-
-// Teardown removes the cluster; safe after a failed Start and when called
-// twice.
-func (t *Target) Teardown(ctx context.Context) error {
-	if t.rt == nil {
-		return nil
-	}
-	var err error
-	if t.cluster != nil {
-		err = t.cluster.Teardown(ctx)
-	} else {
-		_, err = t.rt.Clean(ctx, dockerrt.CleanOptions{RunID: t.setup.RunID})
-	}
-	return errors.Join(err, t.rt.Close())
-}
-
-func (t *Target) need() error {
-	if t.cluster == nil {
-		return errors.New("target raft: not started")
-	}
-	return nil
-}
-
-// Kill implements targets.Killer.
-func (t *Target) Kill(ctx context.Context, n string) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	return t.cluster.Kill(ctx, n)
-}
-
-// Restart implements targets.Killer.
-func (t *Target) Restart(ctx context.Context, n string) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	if err := t.cluster.Restart(ctx, n); err != nil {
-		return err
-	}
-	return t.reimposeClock(ctx, n, true) // faults.go
-}
-
-// Pause implements targets.Pauser.
-func (t *Target) Pause(ctx context.Context, n string) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	return t.cluster.Pause(ctx, n)
-}
-
-// Resume implements targets.Pauser.
-func (t *Target) Resume(ctx context.Context, n string) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	if err := t.cluster.Resume(ctx, n); err != nil {
-		return err
-	}
-	return t.reimposeClock(ctx, n, false) // faults.go
-}
-
-// Partition implements targets.Partitioner.
-func (t *Target) Partition(ctx context.Context, g targets.Grudge) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	return t.cluster.Partition(ctx, g)
-}
-
-// Heal implements targets.Partitioner.
-func (t *Target) Heal(ctx context.Context) error {
-	if err := t.need(); err != nil {
-		return err
-	}
-	return t.cluster.Heal(ctx)
-}
-
-// CollectLogs implements targets.LogCollector.
-func (t *Target) CollectLogs(ctx context.Context, dir string) error {
-	if t.cluster == nil {
-		return nil
-	}
-	return t.cluster.CollectLogs(ctx, dir)
-}
-
-// NewKVClient implements targets.KVClientFactory.
-func (t *Target) NewKVClient(n targets.Node) (targets.KVClient, error) {
-	return kvhttp.NewClient(n.Addr), nil
-}
-
-var _ targets.TxnClientFactory = (*Target)(nil)
 
 // NewTxnClient implements targets.TxnClientFactory: transactions go
 // through the Raft log (POST /kv/txn).
@@ -310,18 +180,9 @@ func (t *Target) NewTxnClient(n targets.Node) (targets.TxnClient, error) {
 
 // Describe implements targets.Describer.
 func (t *Target) Describe() map[string]string {
-	d := map[string]string{"image": t.image, "raft": "go.etcd.io/raft/v3", "tick": t.tick.String()}
+	d := map[string]string{"raft": "go.etcd.io/raft/v3", "tick": t.tick.String()}
 	if t.bug != "" {
 		d["bug"] = t.bug
 	}
-	if t.rt != nil {
-		d["docker_api"] = t.rt.APIVersion()
-	}
-	var ns []string
-	for _, n := range t.nodes {
-		ns = append(ns, n.Name+"="+n.IP)
-	}
-	sort.Strings(ns)
-	d["nodes"] = strings.Join(ns, " ")
-	return d
+	return t.Cluster.Describe(d)
 }
