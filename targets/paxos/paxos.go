@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,16 +30,8 @@ func init() {
 			{Name: "bug", Default: "none", Help: "seeded bug to turn on: " + strings.Join(bugNames(), ", ")},
 			{Name: "op-timeout", Default: node.DefaultOpTimeout.String(), Help: "how long a node tries to complete one client operation before a definite failure"},
 		},
-		Bugs: bugSpecs(),
+		Bugs: node.Bugs(),
 	}, New)
-}
-
-func bugSpecs() []targets.BugSpec {
-	var out []targets.BugSpec
-	for _, b := range node.Bugs() {
-		out = append(out, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis, NemesisOpts: maps.Clone(b.NemesisOpts)})
-	}
-	return out
 }
 
 func bugNames() []string {

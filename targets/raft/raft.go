@@ -3,7 +3,6 @@ package raft
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -18,10 +17,7 @@ import (
 const clientPort = 7000
 
 func init() {
-	var bugs []targets.BugSpec
-	for _, b := range node.Bugs() {
-		bugs = append(bugs, targets.BugSpec{Name: b.Name, Help: b.Help, Nemesis: b.Nemesis, NemesisOpts: maps.Clone(b.NemesisOpts)})
-	}
+	bugs := node.Bugs()
 	targets.Register(targets.Info{
 		Name:    "raft",
 		Summary: "bundled key-value store on etcd's Raft library (go.etcd.io/raft/v3), linearizable reads via ReadIndex",

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/faultline-io/faultline/targets"
+	"github.com/faultline-io/faultline/targets/internal/nodeconf"
 )
 
 // Seeded bugs. This is the one place that names them: add a constant and an
@@ -36,16 +37,11 @@ const (
 	BugMinorityQuorum = "minority-quorum"
 )
 
-// Bug documents one seeded bug.
-type Bug struct {
-	Name    string
-	Help    string
-	Nemesis []string // faults that expose it
-	// NemesisOpts aim those faults where the bug bites (nil: defaults).
-	NemesisOpts map[string]string
-}
+// Bug documents one seeded bug: its name, what it breaks, the faults
+// that expose it and the nemesis options that aim them.
+type Bug = targets.BugSpec
 
-var bugs = []Bug{
+var bugs = nodeconf.Bugs{
 	{
 		Name:    BugAmnesia,
 		Help:    "acceptor state (promises, accepted values, the ballot counter) lives in memory only, so a node restarted after a crash has forgotten what it promised and accepted; once the nodes that hold a key's value have all been restarted, a quorum of amnesiacs reads it as never written",
@@ -74,31 +70,10 @@ var bugs = []Bug{
 }
 
 // Bugs lists the seeded bugs the node accepts with --bug.
-func Bugs() []Bug { return slices.Clone(bugs) }
+func Bugs() []Bug { return slices.Clone([]Bug(bugs)) }
 
 // LookupBug returns the seeded bug called name.
-func LookupBug(name string) (Bug, bool) {
-	for _, b := range bugs {
-		if b.Name == name {
-			return b, true
-		}
-	}
-	return Bug{}, false
-}
-
-func validBug(name string) error {
-	if name == "" {
-		return nil
-	}
-	if _, ok := LookupBug(name); ok {
-		return nil
-	}
-	var names []string
-	for _, b := range bugs {
-		names = append(names, b.Name)
-	}
-	return fmt.Errorf("unknown bug %q (have: %s)", name, strings.Join(names, ", "))
-}
+func LookupBug(name string) (Bug, bool) { return bugs.Lookup(name) }
 
 // Defaults.
 const (
@@ -138,27 +113,10 @@ type Config struct {
 
 // withDefaults fills in defaults and validates.
 func (c Config) withDefaults() (Config, error) {
-	if c.ID == 0 {
-		return c, errors.New("node id must be positive")
+	if err := nodeconf.CheckMembership(c.ID, c.Peers, c.DataDir); err != nil {
+		return c, err
 	}
-	if len(c.Peers) == 0 {
-		return c, errors.New("no peers")
-	}
-	for id, addr := range c.Peers {
-		if id == 0 {
-			return c, errors.New("peer id must be positive")
-		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return c, fmt.Errorf("peer %d: bad address %q: %v", id, addr, err)
-		}
-	}
-	if _, ok := c.Peers[c.ID]; !ok {
-		return c, fmt.Errorf("node id %d is not among the peers (%s)", c.ID, formatPeers(c.Peers))
-	}
-	if c.DataDir == "" {
-		return c, errors.New("no data dir")
-	}
-	if err := validBug(c.Bug); err != nil {
+	if err := bugs.Check(c.Bug); err != nil {
 		return c, err
 	}
 	if c.Name == "" {
@@ -205,53 +163,7 @@ func (c Config) quorum() int {
 }
 
 // ParsePeers parses "1=n1:7000,2=n2:7000,3=n3:7000".
-func ParsePeers(s string) (map[uint64]string, error) {
-	peers := map[uint64]string{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		idStr, addr, ok := strings.Cut(part, "=")
-		if !ok {
-			return nil, fmt.Errorf("peer %q: want ID=HOST:PORT", part)
-		}
-		id, err := strconv.ParseUint(idStr, 10, 64)
-		if err != nil || id == 0 {
-			return nil, fmt.Errorf("peer %q: id must be a positive integer", part)
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || host == "" || port == "" {
-			return nil, fmt.Errorf("peer %q: want ID=HOST:PORT", part)
-		}
-		if _, dup := peers[id]; dup {
-			return nil, fmt.Errorf("peer id %d given twice", id)
-		}
-		peers[id] = addr
-	}
-	if len(peers) == 0 {
-		return nil, errors.New("no peers given")
-	}
-	return peers, nil
-}
-
-func formatPeers(p map[uint64]string) string {
-	ids := sortedIDs(p)
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprintf("%d=%s", id, p[id])
-	}
-	return strings.Join(parts, ",")
-}
-
-func sortedIDs(p map[uint64]string) []uint64 {
-	ids := make([]uint64, 0, len(p))
-	for id := range p {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func ParsePeers(s string) (map[uint64]string, error) { return nodeconf.ParsePeers(s) }
 
 // ParseArgs turns `faultline node paxos` arguments into a Config.
 func ParseArgs(args []string) (Config, error) {
@@ -299,7 +211,7 @@ func ParseArgs(args []string) (Config, error) {
 	if *compact <= 0 {
 		return Config{}, fmt.Errorf("node paxos: --compact-bytes must be positive, not %d", *compact)
 	}
-	if err := validBug(*bug); err != nil {
+	if err := bugs.Check(*bug); err != nil {
 		return Config{}, fmt.Errorf("node paxos: --bug: %w", err)
 	}
 	cfg := Config{

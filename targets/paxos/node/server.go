@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/faultline-io/faultline/targets"
+	"github.com/faultline-io/faultline/targets/internal/nodeconf"
 	"github.com/faultline-io/faultline/targets/kvhttp"
 	"github.com/faultline-io/faultline/targets/nodeclock"
 )
@@ -52,7 +53,7 @@ func Run(ctx context.Context, cfg Config) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	s.log.Printf("serving on %s (peers %s, quorum %d of %d, op timeout %v, peer timeout %v%s)",
-		ln.Addr(), formatPeers(cfg.Peers), s.quorum, len(s.ids), cfg.OpTimeout, cfg.PeerTimeout, bugNote(cfg.Bug))
+		ln.Addr(), nodeconf.FormatPeers(cfg.Peers), s.quorum, len(s.ids), cfg.OpTimeout, cfg.PeerTimeout, bugNote(cfg.Bug))
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
@@ -111,7 +112,7 @@ func newServer(cfg Config, clock *nodeclock.Clock) (*server, error) {
 	if _, err := crand.Read(rb[:]); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, clock: clock, ids: sortedIDs(cfg.Peers), quorum: cfg.quorum(),
+	s := &server{cfg: cfg, log: cfg.Logger, clock: clock, ids: nodeconf.SortedIDs(cfg.Peers), quorum: cfg.quorum(),
 		boot: binary.LittleEndian.Uint64(rb[:])}
 	if cfg.Bug == BugAmnesia {
 		// SEEDED BUG amnesia: nothing is written; a restart starts blank.

@@ -21,6 +21,7 @@ import (
 	pb "go.etcd.io/raft/v3/raftpb"
 
 	"github.com/faultline-io/faultline/targets"
+	"github.com/faultline-io/faultline/targets/internal/nodeconf"
 	"github.com/faultline-io/faultline/targets/kvhttp"
 	"github.com/faultline-io/faultline/targets/nodeclock"
 )
@@ -70,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- s.loop(loopCtx) }()
 	s.log.Printf("serving on %s (peers %s, tick %v, election %d ticks, heartbeat %d ticks%s)",
-		ln.Addr(), formatPeers(cfg.Peers), cfg.Tick, cfg.ElectionTicks, cfg.HeartbeatTicks, bugNote(cfg.Bug))
+		ln.Addr(), nodeconf.FormatPeers(cfg.Peers), cfg.Tick, cfg.ElectionTicks, cfg.HeartbeatTicks, bugNote(cfg.Bug))
 
 	select {
 	case err = <-loopErr:
