@@ -4,11 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/faultline-io/faultline/targets/internal/recordlog"
 )
 
 // The journal is the node's only durable state: one append-only file of
@@ -39,11 +40,8 @@ const (
 	journalFile = "paxos.journal"
 	recSlot     = byte(1)
 	recCeiling  = byte(2)
-	headerSize  = 9
 	maxRecord   = 1 << 20
 )
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // record is one decoded journal record.
 type record struct {
@@ -70,7 +68,7 @@ func encodeSlot(dst []byte, key string, s slot) []byte {
 		}
 		p = append(p, boolByte(a.Swapped))
 	}
-	return frame(dst, recSlot, p)
+	return recordlog.Append(dst, recSlot, p)
 }
 
 func boolByte(b bool) byte {
@@ -81,15 +79,7 @@ func boolByte(b bool) byte {
 }
 
 func encodeCeiling(dst []byte, round uint64) []byte {
-	return frame(dst, recCeiling, binary.AppendUvarint(nil, round))
-}
-
-func frame(dst []byte, kind byte, payload []byte) []byte {
-	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, payload)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
-	dst = binary.LittleEndian.AppendUint32(dst, crc)
-	dst = append(dst, kind)
-	return append(dst, payload...)
+	return recordlog.Append(dst, recCeiling, binary.AppendUvarint(nil, round))
 }
 
 func decodePayload(kind byte, p []byte) (record, error) {
@@ -174,30 +164,14 @@ func decodePayload(kind byte, p []byte) (record, error) {
 // decodeRecords splits data into records. valid is the length of the good
 // prefix; torn says why the rest (if any) was rejected.
 func decodeRecords(data []byte) (recs []record, valid int, torn error) {
-	off := 0
-	for off < len(data) {
-		rest := data[off:]
-		if len(rest) < headerSize {
-			return recs, off, fmt.Errorf("short header (%d bytes) at offset %d", len(rest), off)
-		}
-		n := binary.LittleEndian.Uint32(rest[0:4])
-		crc := binary.LittleEndian.Uint32(rest[4:8])
-		kind := rest[8]
-		if n > maxRecord || uint64(n) > uint64(len(rest)-headerSize) {
-			return recs, off, fmt.Errorf("record at offset %d claims %d bytes, %d left", off, n, len(rest)-headerSize)
-		}
-		payload := rest[headerSize : headerSize+int(n)]
-		if crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, payload) != crc {
-			return recs, off, fmt.Errorf("checksum mismatch in record at offset %d", off)
-		}
+	valid, torn = recordlog.Split(data, maxRecord, func(kind byte, payload []byte) error {
 		r, err := decodePayload(kind, payload)
-		if err != nil {
-			return recs, off, fmt.Errorf("record at offset %d: %w", off, err)
+		if err == nil {
+			recs = append(recs, r)
 		}
-		recs = append(recs, r)
-		off += headerSize + int(n)
-	}
-	return recs, off, nil
+		return err
+	})
+	return recs, valid, torn
 }
 
 // waiter is a queued record and the channel its writer is told on.
@@ -258,7 +232,7 @@ func openJournal(dir string, compactBytes int64) (j *journal, recs []record, tor
 	if err := f.Sync(); err != nil {
 		return fail(fmt.Errorf("syncing journal: %w", err))
 	}
-	if err := syncDir(dir); err != nil {
+	if err := recordlog.SyncDir(dir); err != nil {
 		return fail(err)
 	}
 	j = &journal{
@@ -372,7 +346,7 @@ func (j *journal) compact() error {
 		f.Close()
 		return fmt.Errorf("compact: %w", err)
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := recordlog.SyncDir(j.dir); err != nil {
 		f.Close()
 		return err
 	}
@@ -413,16 +387,4 @@ func (j *journal) close() error {
 		<-j.exited
 	}
 	return j.f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing data dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing data dir: %w", err)
-	}
-	return nil
 }

@@ -4,14 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	pb "go.etcd.io/raft/v3/raftpb"
+	"github.com/faultline-io/faultline/targets/internal/recordlog"
 )
 
 // The journal is the node's only durable state: one append-only file of
@@ -35,14 +35,11 @@ import (
 const (
 	journalFile = "raft.journal"
 	recBatch    = byte(1)
-	headerSize  = 9
 	maxRecord   = 256 << 20
 
 	flagSnapshot  = 1
 	flagHardState = 2
 )
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // batch is what one Ready (or a compaction) persists.
 type batch struct {
@@ -141,45 +138,20 @@ func unmarshalBatch(p []byte) (*batch, error) {
 	return b, nil
 }
 
-// appendRecord frames payload as a record of kind.
-func appendRecord(dst []byte, kind byte, payload []byte) []byte {
-	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, payload)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
-	dst = binary.LittleEndian.AppendUint32(dst, crc)
-	dst = append(dst, kind)
-	return append(dst, payload...)
-}
-
 // decodeRecords splits data into batches. valid is the length of the good
 // prefix; torn describes why the rest (if any) was rejected.
 func decodeRecords(data []byte) (batches []*batch, valid int, torn error) {
-	off := 0
-	for off < len(data) {
-		rest := data[off:]
-		if len(rest) < headerSize {
-			return batches, off, fmt.Errorf("short header (%d bytes) at offset %d", len(rest), off)
-		}
-		n := binary.LittleEndian.Uint32(rest[0:4])
-		crc := binary.LittleEndian.Uint32(rest[4:8])
-		kind := rest[8]
-		if n > maxRecord || uint64(n) > uint64(len(rest)-headerSize) {
-			return batches, off, fmt.Errorf("record at offset %d claims %d bytes, %d left", off, n, len(rest)-headerSize)
-		}
-		payload := rest[headerSize : headerSize+int(n)]
-		if crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, payload) != crc {
-			return batches, off, fmt.Errorf("checksum mismatch in record at offset %d", off)
-		}
+	valid, torn = recordlog.Split(data, maxRecord, func(kind byte, payload []byte) error {
 		if kind != recBatch {
-			return batches, off, fmt.Errorf("unknown record kind %d at offset %d", kind, off)
+			return fmt.Errorf("unknown record kind %d", kind)
 		}
 		b, err := unmarshalBatch(payload)
-		if err != nil {
-			return batches, off, fmt.Errorf("record at offset %d: %w", off, err)
+		if err == nil {
+			batches = append(batches, b)
 		}
-		batches = append(batches, b)
-		off += headerSize + int(n)
-	}
-	return batches, off, nil
+		return err
+	})
+	return batches, valid, torn
 }
 
 // journal is the open journal file.
@@ -221,7 +193,7 @@ func openJournal(dir string) (j *journal, batches []*batch, torn error, err erro
 		f.Close()
 		return nil, nil, nil, fmt.Errorf("syncing journal: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := recordlog.SyncDir(dir); err != nil {
 		f.Close()
 		return nil, nil, nil, err
 	}
@@ -234,7 +206,7 @@ func (j *journal) save(b *batch, sync bool) error {
 	if err != nil {
 		return fmt.Errorf("journal: encoding: %w", err)
 	}
-	j.buf = appendRecord(j.buf[:0], recBatch, payload)
+	j.buf = recordlog.Append(j.buf[:0], recBatch, payload)
 	if _, err := j.f.Write(j.buf); err != nil {
 		return fmt.Errorf("journal: write: %w", err)
 	}
@@ -258,7 +230,7 @@ func (j *journal) rewrite(b *batch) error {
 	if err != nil {
 		return fmt.Errorf("journal: rewrite: %w", err)
 	}
-	if _, err := f.Write(appendRecord(nil, recBatch, payload)); err != nil {
+	if _, err := f.Write(recordlog.Append(nil, recBatch, payload)); err != nil {
 		f.Close()
 		return fmt.Errorf("journal: rewrite: %w", err)
 	}
@@ -270,7 +242,7 @@ func (j *journal) rewrite(b *batch) error {
 		f.Close()
 		return fmt.Errorf("journal: rewrite: %w", err)
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := recordlog.SyncDir(j.dir); err != nil {
 		f.Close()
 		return err
 	}
@@ -295,16 +267,4 @@ func (j *journal) close() error {
 	err := j.f.Close()
 	j.f = nil
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing data dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing data dir: %w", err)
-	}
-	return nil
 }
